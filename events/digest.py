@@ -1,0 +1,295 @@
+"""The write path: queued payloads -> normalized events -> issues, events and counters.
+
+`prepare` is pure (decode, normalize, scrub, trim, group). `store_batch` writes a whole
+batch in one transaction, ordered so that concurrent workers neither deadlock nor
+double-count:
+1. new issues: INSERT .. ON CONFLICT DO NOTHING, sorted by fingerprint (the loser of a
+   race for a new fingerprint simply finds the winner's row);
+2. events: INSERT .. ON CONFLICT DO NOTHING RETURNING, so only events stored *now* count
+   (a redelivered or re-sent event id is skipped);
+3. tag and hourly counters: upserts that add, sorted by key;
+4. issue counters last, one UPDATE per issue in id order: the hot rows are locked for the
+   shortest time, always in the same order.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from django.db import connection, transaction
+
+from . import grouping, normalize, protocol, scrub, tags, titles, trim
+from .models import Event, Issue, IssueHourlyCount, IssueTag
+from .queue import QueuedPayload
+
+INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    project_id: int
+    event_id: str
+    data: dict
+    grouping: grouping.GroupingResult
+    title: str
+    culprit: str
+    type: str
+    metadata: dict
+    level: str
+    platform: str
+    release: str
+    environment: str
+    message: str
+    timestamp: datetime
+    received: datetime
+    tags: dict
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What storing a batch did to one issue; notification code consumes these."""
+
+    issue_id: int
+    project_id: int
+    new_events: int
+    created: bool
+    regressed: bool
+
+
+def decode_payload(payload: QueuedPayload) -> dict:
+    """The raw event dict inside a queued body. Raises protocol.ProtocolError."""
+    if payload.kind == "envelope":
+        data = protocol.decompress(payload.body, payload.content_encoding, protocol.MAX_ENVELOPE_BYTES)
+        item = protocol.parse_envelope(data).event_item()
+        if item is None:
+            raise protocol.ProtocolError("envelope has no event item")
+        return protocol.parse_event_json(item.payload)
+    data = protocol.decompress(payload.body, payload.content_encoding, protocol.MAX_EVENT_BYTES)
+    return protocol.parse_event_json(protocol.decode_store_body(data))
+
+
+def _message_text(event: dict) -> str:
+    logentry = event.get("logentry") or {}
+    text = logentry.get("formatted") or logentry.get("message")
+    if not text:
+        values = (event.get("exception") or {}).get("values") or []
+        if values:
+            last = values[-1]
+            text = ": ".join(str(p) for p in (last.get("type"), last.get("value")) if p)
+    return str(text or "")[:8192]
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def prepare(payload: QueuedPayload) -> PreparedEvent:
+    raw = decode_payload(payload)
+    event = normalize.normalize_event(
+        raw, received=payload.received, event_id=payload.event_id, client_ip=payload.client_ip
+    )
+    event = trim.trim_event(scrub.scrub_event(event))
+    return PreparedEvent(
+        project_id=payload.project_id,
+        event_id=event["event_id"],
+        data=event,
+        grouping=grouping.compute_grouping(event),
+        title=titles.event_title(event)[:255],
+        culprit=titles.event_culprit(event)[:200],
+        type=titles.event_type(event),
+        metadata=titles.event_metadata(event),
+        level=event.get("level") or "error",
+        platform=(event.get("platform") or "")[:64],
+        release=(event.get("release") or "")[:200],
+        environment=(event.get("environment") or "")[:64],
+        message=_message_text(event),
+        timestamp=_utc(event["timestamp"]),
+        received=_utc(payload.received),
+        tags=tags.event_tags(event),
+    )
+
+
+# --- SQL helpers -------------------------------------------------------------------------
+
+
+def _greatest() -> tuple[str, str]:
+    return ("GREATEST", "LEAST") if connection.vendor == "postgresql" else ("MAX", "MIN")
+
+
+def _json_placeholder() -> str:
+    return "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+
+
+def _dt(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _json(value) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _insert(table: str, columns: list[str], rows: list[tuple], tail: str, placeholders=None):
+    """Multi-row INSERT in chunks; returns the rows of a RETURNING tail, if any."""
+    marks = "(" + ", ".join(placeholders or ["%s"] * len(columns)) + ")"
+    returned = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                + ", ".join([marks] * len(chunk))
+                + " "
+                + tail
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+            if "RETURNING" in tail:
+                returned.extend(cursor.fetchall())
+    return returned
+
+
+# --- The batch write ---------------------------------------------------------------------
+
+
+def _create_issues(events: list[PreparedEvent]) -> dict[tuple, int]:
+    """Issue id per (project, version, fingerprint); ids of issues created by this call."""
+    firsts: dict[tuple, PreparedEvent] = {}
+    for ev in sorted(events, key=lambda e: e.timestamp):
+        firsts.setdefault((ev.project_id, ev.grouping.version, ev.grouping.hash), ev)
+    rows = []
+    for key in sorted(firsts):
+        ev = firsts[key]
+        ts = _dt(ev.timestamp)
+        rows.append(
+            (*key, ev.title, ev.culprit, ev.type, ev.level, ev.platform, _json(ev.metadata),
+             Issue.Status.UNRESOLVED, ts, ts, 0, ev.release, ev.release, ev.event_id, False)
+        )  # fmt: skip
+    columns = [
+        "project_id", "grouping_version", "fingerprint", "title", "culprit", "type", "level",
+        "platform", "metadata", "status", "first_seen", "last_seen", "times_seen",
+        "first_release", "last_release", "last_event_id", "regressed",
+    ]  # fmt: skip
+    marks = ["%s"] * len(columns)
+    marks[columns.index("metadata")] = _json_placeholder()
+    created = _insert(
+        Issue._meta.db_table, columns, rows,
+        "ON CONFLICT (project_id, grouping_version, fingerprint) DO NOTHING RETURNING id", marks,
+    )  # fmt: skip
+    ids: dict[tuple, int] = {}
+    by_project = defaultdict(set)
+    for project_id, version, fingerprint in firsts:
+        by_project[project_id].add(fingerprint)
+    for project_id, fingerprints in by_project.items():
+        for pk, version, fingerprint in Issue.objects.filter(
+            project_id=project_id, fingerprint__in=fingerprints
+        ).values_list("id", "grouping_version", "fingerprint"):
+            ids[(project_id, version, fingerprint)] = pk
+    return ids, {row[0] for row in created}
+
+
+def _store_events(events: list[PreparedEvent], issue_ids: dict) -> list[tuple[PreparedEvent, int]]:
+    """Insert events; return (event, issue id) for the ones that were not stored before."""
+    unique: dict[tuple, PreparedEvent] = {}
+    for ev in events:
+        unique.setdefault((ev.project_id, ev.event_id), ev)
+    rows, issue_of = [], {}
+    for key in sorted(unique):
+        ev = unique[key]
+        issue_id = issue_ids[(ev.project_id, ev.grouping.version, ev.grouping.hash)]
+        issue_of[key] = issue_id
+        rows.append(
+            (ev.project_id, issue_id, ev.event_id, _dt(ev.timestamp), _dt(ev.received), ev.level,
+             ev.platform, ev.release, ev.environment, ev.message, _json(ev.data), _json(ev.tags))
+        )  # fmt: skip
+    columns = [
+        "project_id", "issue_id", "event_id", "timestamp", "received", "level", "platform",
+        "release", "environment", "message", "data", "tags",
+    ]  # fmt: skip
+    marks = ["%s"] * 10 + [_json_placeholder()] * 2
+    stored = _insert(
+        Event._meta.db_table, columns, rows,
+        "ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id", marks,
+    )  # fmt: skip
+    return [(unique[(p, e)], issue_of[(p, e)]) for p, e in stored]
+
+
+def _hour(value: datetime) -> datetime:
+    return value.replace(minute=0, second=0, microsecond=0)
+
+
+def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
+    greatest, least = _greatest()
+    tag_counts: dict[tuple, list] = {}
+    hour_counts: dict[tuple, list] = {}
+    for ev, issue_id in stored:
+        for key, value in ev.tags.items():
+            entry = tag_counts.setdefault((issue_id, key, value), [0, ev.timestamp, ev.timestamp])
+            entry[0] += 1
+            entry[1] = min(entry[1], ev.timestamp)
+            entry[2] = max(entry[2], ev.timestamp)
+        hour_counts.setdefault((issue_id, _hour(ev.timestamp)), [ev.project_id, 0])[1] += 1
+    table = IssueTag._meta.db_table
+    _insert(
+        table, ["issue_id", "key", "value", "count", "first_seen", "last_seen"],
+        [(*k, n, _dt(first), _dt(last)) for k, (n, first, last) in sorted(tag_counts.items())],
+        f"ON CONFLICT (issue_id, key, value) DO UPDATE SET count = {table}.count + excluded.count,"
+        f" first_seen = {least}({table}.first_seen, excluded.first_seen),"
+        f" last_seen = {greatest}({table}.last_seen, excluded.last_seen)",
+    )  # fmt: skip
+    table = IssueHourlyCount._meta.db_table
+    _insert(
+        table, ["issue_id", "hour", "project_id", "count"],
+        [(k[0], _dt(k[1]), p, n) for k, (p, n) in sorted(hour_counts.items())],
+        f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
+    )  # fmt: skip
+
+
+def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -> list[Outcome]:
+    greatest, least = _greatest()
+    per_issue: dict[int, list[PreparedEvent]] = defaultdict(list)
+    for ev, issue_id in stored:
+        per_issue[issue_id].append(ev)
+    table = Issue._meta.db_table
+    now = _dt(datetime.now(UTC))
+    outcomes = []
+    with connection.cursor() as cursor:
+        for issue_id in sorted(per_issue):
+            evs = sorted(per_issue[issue_id], key=lambda e: e.timestamp)
+            first, last = evs[0], evs[-1]
+            release = next((e.release for e in reversed(evs) if e.release), "")
+            first_release = next((e.release for e in evs if e.release), "")
+            cursor.execute(
+                f"UPDATE {table} SET times_seen = times_seen + %s,"
+                f" first_seen = {least}(first_seen, %s), last_seen = {greatest}(last_seen, %s),"
+                " last_event_id = CASE WHEN %s >= last_seen THEN %s ELSE last_event_id END,"
+                " last_release = CASE WHEN %s <> '' AND %s >= last_seen THEN %s ELSE last_release END,"
+                " first_release = CASE WHEN first_release = '' THEN %s ELSE first_release END"
+                " WHERE id = %s",
+                [len(evs), _dt(first.timestamp), _dt(last.timestamp), _dt(last.timestamp),
+                 last.event_id, release, _dt(last.timestamp), release, first_release, issue_id],
+            )  # fmt: skip
+            # A resolved issue that gets a new event comes back. The conditional update makes
+            # exactly one worker see the change, however many race.
+            cursor.execute(
+                f"UPDATE {table} SET status = %s, regressed = %s, regressed_at = %s, resolved_at = NULL"
+                " WHERE id = %s AND status = %s",
+                [Issue.Status.UNRESOLVED, True, now, issue_id, Issue.Status.RESOLVED],
+            )
+            regressed = cursor.rowcount == 1
+            outcomes.append(
+                Outcome(issue_id, first.project_id, len(evs), issue_id in created, regressed)
+            )
+    return outcomes
+
+
+def store_batch(events: list[PreparedEvent]) -> list[Outcome]:
+    """Store a batch in one transaction; returns one Outcome per issue that got new events."""
+    if not events:
+        return []
+    with transaction.atomic():
+        issue_ids, created = _create_issues(events)
+        stored = _store_events(events, issue_ids)
+        if not stored:
+            return []
+        _count_tags_and_hours(stored)
+        return _update_issues(stored, created)

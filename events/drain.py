@@ -1,0 +1,107 @@
+"""Draining the ingest queue in batches: read, prepare, store in one transaction, ack.
+
+Acknowledging only after the commit gives at-least-once delivery; unique event ids make
+storage exactly once. A payload our code cannot store is kept as a FailedPayload and
+acknowledged, so one bad message never blocks the queue. Database errors propagate: the
+batch stays unacknowledged and is read again after the visibility timeout.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+
+from . import digest, protocol, signals
+from .models import FailedPayload
+from .queue import Message, get_queue
+
+log = logging.getLogger(__name__)
+
+
+def _keep_failed(message: Message, reason: str) -> None:
+    payload = message.payload
+    FailedPayload.objects.create(
+        project_id=payload.project_id if payload else None,
+        reason=reason[:2000],
+        meta=message.raw_meta,
+        body=payload.body if payload else b"",
+    )
+
+
+def _prepare_all(messages: list[Message]) -> tuple[list[digest.PreparedEvent], list[tuple]]:
+    """Pure work, done before the transaction so write locks are held only for writing."""
+    prepared, failed = [], []
+    for message in messages:
+        if message.payload is None:
+            failed.append((message, "undecodable queue message"))
+            continue
+        try:
+            prepared.append(digest.prepare(message.payload))
+        except protocol.ProtocolError as exc:
+            failed.append((message, f"invalid payload: {exc.detail}"))
+        except Exception as exc:  # a bug of ours on valid input: keep the payload, go on
+            log.exception("could not prepare event %s", message.payload.event_id)
+            failed.append((message, f"{type(exc).__name__}: {exc}"))
+    return prepared, failed
+
+
+# Errors that say nothing about the data: the database is away, busy or deadlocked.
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+def _store(prepared: list[digest.PreparedEvent]) -> list[digest.Outcome]:
+    try:
+        return digest.store_batch(prepared)
+    except TRANSIENT:
+        raise
+    except Exception:
+        # Something in the batch trips a bug: store one by one so the rest still lands.
+        log.exception("batch store failed; retrying events one by one")
+        outcomes = []
+        for event in prepared:
+            try:
+                outcomes.extend(digest.store_batch([event]))
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                log.exception("could not store event %s", event.event_id)
+                FailedPayload.objects.create(
+                    project_id=event.project_id, reason=f"{type(exc).__name__}: {exc}",
+                    meta=b"", body=digest.orjson.dumps(event.data),
+                )  # fmt: skip
+        return outcomes
+
+
+def _emit(outcomes: list[digest.Outcome]) -> None:
+    for outcome in outcomes:
+        kwargs = {"issue_id": outcome.issue_id, "project_id": outcome.project_id}
+        if outcome.created:
+            signals.issue_created.send(sender=digest.Outcome, **kwargs)
+        elif outcome.regressed:
+            signals.issue_regressed.send(sender=digest.Outcome, **kwargs)
+
+
+def process_batch(batch_size: int | None = None) -> int:
+    """Read one batch, store it, ack it. Returns how many messages were read."""
+    queue = get_queue()
+    messages = queue.read(batch_size or settings.INGEST_BATCH_SIZE, settings.INGEST_VISIBILITY_TIMEOUT)
+    if not messages:
+        return 0
+    prepared, failed = _prepare_all(messages)
+    with transaction.atomic():
+        for message, reason in failed:
+            _keep_failed(message, reason)
+        outcomes = _store(prepared)
+    queue.ack([m.id for m in messages])
+    _emit(outcomes)
+    return len(messages)
+
+
+def drain(time_budget: float = 10.0) -> bool:
+    """Process batches until the queue is empty or the budget is spent; True if more remain."""
+    deadline = time.monotonic() + time_budget
+    while time.monotonic() < deadline:
+        if process_batch() == 0:
+            return False
+    return True

@@ -1,0 +1,130 @@
+"""The HTTP edge for SDKs: authenticate, cap, validate, enqueue the raw body, answer.
+
+No grouping and no database writes here: the body goes to the ingest queue as received
+(still compressed) and Celery workers do the rest. See docs in protocols.md §2-4.
+"""
+
+import time
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import keys, protocol, tasks
+from .queue import QueuedPayload, get_queue
+
+READ_CHUNK = 64 * 1024
+
+
+def error_response(status: int, detail: str) -> JsonResponse:
+    response = JsonResponse({"detail": detail}, status=status)
+    response["X-Sentry-Error"] = detail  # raven logs only this header
+    return response
+
+
+def read_body(request: HttpRequest, limit: int) -> bytes:
+    """The request body, refusing more than `limit` bytes.
+
+    Node SDKs send chunked bodies without Content-Length; under WSGI Django then sees an
+    empty body, so those are read from the server's input stream directly.
+    """
+    length = request.META.get("CONTENT_LENGTH")
+    if length:
+        try:
+            size = int(length)
+        except ValueError:
+            raise protocol.ProtocolError("invalid Content-Length") from None
+        if size > limit:
+            raise protocol.ProtocolError("request body too large", 413)
+        return request.read(size)
+    if request.META.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked":
+        return b""
+    stream = request.META.get("wsgi.input", request)
+    parts, total = [], 0
+    while chunk := stream.read(READ_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            raise protocol.ProtocolError("request body too large", 413)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def authenticate(auth: protocol.Auth | None, project_id: int) -> keys.KeyInfo:
+    if auth is None:
+        raise protocol.ProtocolError("missing authorization information", 401)
+    key = keys.lookup(auth.public_key)
+    if key is None or key.project_id != project_id or not key.is_active:
+        raise protocol.ProtocolError("event submission rejected with_reason: ProjectId", 403)
+    return key
+
+
+def _auth_from_envelope(envelope: protocol.Envelope, auth: protocol.Auth | None) -> protocol.Auth | None:
+    """An envelope may authenticate itself with a `dsn` header (tunnels, offline caches)."""
+    dsn = envelope.header.get("dsn")
+    if not isinstance(dsn, str) or not dsn:
+        return auth
+    parsed = protocol.parse_dsn(dsn)
+    if auth is not None and auth.public_key != parsed.public_key:
+        raise protocol.ProtocolError("multiple authorization payloads detected", 401)
+    return auth or protocol.Auth(parsed.public_key, parsed.secret_key, 7, None)
+
+
+def _project_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise protocol.ProtocolError("bad project path parameter")
+    return int(raw)
+
+
+def _ingest(request: HttpRequest, raw_project_id: str, kind: str) -> JsonResponse:
+    if request.method == "OPTIONS":
+        return JsonResponse({})
+    if request.method != "POST":
+        return error_response(405, "method not allowed")
+    try:
+        project_id = _project_id(raw_project_id)
+        auth = protocol.extract_auth(request.headers, request.GET.dict())
+        if auth is not None or kind == "store":
+            authenticate(auth, project_id)  # before any decompression work
+        body = read_body(request, settings.INGEST_MAX_BODY_BYTES)
+        encoding = request.META.get("HTTP_CONTENT_ENCODING", "")
+        if kind == "envelope":
+            data = protocol.decompress(body, encoding, protocol.MAX_ENVELOPE_BYTES)
+            envelope = protocol.parse_envelope(data)
+            if auth is None or "dsn" in envelope.header:
+                authenticate(_auth_from_envelope(envelope, auth), project_id)
+            item = envelope.event_item()
+            if item is None:  # sessions, client reports, transactions...: accepted, not stored
+                return JsonResponse({"id": envelope.event_id} if envelope.event_id else {})
+            event = protocol.parse_event_json(item.payload)
+            event_id = envelope.event_id or protocol.normalize_event_id(event.get("event_id"))
+        else:
+            data = protocol.decompress(body, encoding, protocol.MAX_EVENT_BYTES)
+            event = protocol.parse_event_json(protocol.decode_store_body(data))
+            event_id = protocol.normalize_event_id(event.get("event_id"))
+    except protocol.ProtocolError as exc:
+        return error_response(exc.status, exc.detail)
+    event_id = event_id or uuid.uuid4().hex
+    get_queue().push(
+        QueuedPayload(
+            project_id=project_id,
+            event_id=event_id,
+            received=time.time(),
+            kind=kind,
+            content_encoding=encoding,
+            body=body,
+            client_ip=request.META.get("REMOTE_ADDR"),
+        )
+    )
+    tasks.request_drain()
+    return JsonResponse({"id": event_id})
+
+
+@csrf_exempt
+def store(request: HttpRequest, project_id: str) -> JsonResponse:
+    return _ingest(request, project_id, "store")
+
+
+@csrf_exempt
+def envelope(request: HttpRequest, project_id: str) -> JsonResponse:
+    return _ingest(request, project_id, "envelope")

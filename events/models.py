@@ -1,0 +1,126 @@
+"""Stored data: issues (groups of events), events, and the counters the dashboard reads.
+
+Rows here are written by one path, `events.digest.store_batch`; see there for how the
+counters stay exact under concurrent workers and redelivered messages.
+"""
+
+from django.db import models
+
+from projects.models import Project
+
+
+class Issue(models.Model):
+    class Status(models.TextChoices):
+        UNRESOLVED = "unresolved", "Unresolved"
+        RESOLVED = "resolved", "Resolved"
+        IGNORED = "ignored", "Ignored"
+
+    class Type(models.TextChoices):
+        ERROR = "error", "Error"
+        DEFAULT = "default", "Default"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="issues")
+    grouping_version = models.CharField(max_length=16)
+    fingerprint = models.CharField(max_length=32, help_text="Grouping hash (32 hex).")
+    title = models.CharField(max_length=255)
+    culprit = models.CharField(max_length=200, blank=True, default="")
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.ERROR)
+    level = models.CharField(max_length=16, default="error")
+    platform = models.CharField(max_length=64, blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNRESOLVED)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    times_seen = models.PositiveBigIntegerField(default=0)
+    first_release = models.CharField(max_length=200, blank=True, default="")
+    last_release = models.CharField(max_length=200, blank=True, default="")
+    last_event_id = models.CharField(max_length=32, blank=True, default="")
+    regressed = models.BooleanField(default=False)
+    regressed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "grouping_version", "fingerprint"], name="unique_issue_fingerprint"
+            ),
+        ]
+        indexes = [
+            # The issue list: one project's issues of one status, most recent first.
+            models.Index(fields=["project", "status", "-last_seen"], name="issue_list_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Event(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=32)
+    timestamp = models.DateTimeField()
+    received = models.DateTimeField()
+    level = models.CharField(max_length=16)
+    platform = models.CharField(max_length=64, blank=True, default="")
+    release = models.CharField(max_length=200, blank=True, default="")
+    environment = models.CharField(max_length=64, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    data = models.JSONField(help_text="The normalized, scrubbed payload.")
+    tags = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            # Storage is exactly-once: a redelivered or re-sent event hits this and is skipped.
+            models.UniqueConstraint(fields=["project", "event_id"], name="unique_event_id"),
+        ]
+        indexes = [
+            # An issue's events, newest first (issue page, latest event, event navigation).
+            models.Index(fields=["issue", "-timestamp"], name="event_issue_ts_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class IssueTag(models.Model):
+    """How often each tag value was seen on an issue: the facets on the issue page."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="tag_counts")
+    key = models.CharField(max_length=200)
+    value = models.CharField(max_length=200)
+    count = models.PositiveBigIntegerField(default=0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "key", "value"], name="unique_issue_tag"),
+        ]
+
+
+class IssueHourlyCount(models.Model):
+    """Events per issue per hour: charts, sparklines and the frequency trigger."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="hourly_counts")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "hour"], name="unique_issue_hour"),
+        ]
+        indexes = [
+            # Project-wide charts (projects overview): all buckets of a project in a time range.
+            models.Index(fields=["project", "hour"], name="hourly_project_idx"),
+        ]
+
+
+class FailedPayload(models.Model):
+    """A queued payload the pipeline could not store, kept (not dropped) for inspection and replay."""
+
+    project_id = models.BigIntegerField(null=True)
+    received = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField()
+    meta = models.BinaryField()
+    body = models.BinaryField()

@@ -1,0 +1,37 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from projects.models import Membership
+from projects.setup import ensure_project
+
+
+class Command(BaseCommand):
+    help = "First-run setup for the embedded default: an admin user and a demo project."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args, username, **options):
+        User = get_user_model()
+        password_file = settings.DATA_DIR / "admin_password"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user = User.objects.create_superuser(username, "", password)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+        project, _ = ensure_project("Demo", "Demo project", "python")
+        Membership.objects.get_or_create(
+            user=user, organization=project.organization, defaults={"role": Membership.Role.OWNER}
+        )
+        key = project.keys.filter(is_active=True).order_by("id").first()
+        known = password_file.read_text().strip() if password_file.exists() else "(unchanged)"
+        self.stdout.write(
+            f"\n  Admin:  {settings.BASE_URL}/admin/  user {username}  password {known}\n"
+            f"  DSN:    {key.dsn()}\n"
+            f"  Try:    python -c \"import sentry_sdk; sentry_sdk.init('{key.dsn()}');"
+            f" sentry_sdk.capture_message('hello'); sentry_sdk.flush()\"\n"
+        )

@@ -1,0 +1,97 @@
+"""Configuration: who owns what, and the keys SDKs send with."""
+
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils.text import slugify
+
+
+def new_key() -> str:
+    return secrets.token_hex(16)
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="unique_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+
+class Project(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    platform = models.CharField(max_length=64, blank=True, default="")
+    created = models.DateTimeField(auto_now_add=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Events per minute for the whole project; empty = no limit."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="unique_project_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # Every project has a key from the start: admin, commands and factories all pass here.
+        creating = self._state.adding
+        if not self.slug:
+            self.slug = slugify(self.name)[:100] or "project"
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if creating and not self.keys.exists():
+                ProjectKey.objects.create(project=self, label="Default")
+
+
+class ProjectKey(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="keys")
+    label = models.CharField(max_length=100, blank=True, default="")
+    public_key = models.CharField(max_length=32, unique=True, default=new_key)
+    # Never checked on ingest (SDKs stopped sending it), but raven 5 refuses a DSN without one.
+    secret_key = models.CharField(max_length=32, default=new_key)
+    is_active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Events per minute for this key; empty = no limit."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.project} key {self.public_key[:8]}"
+
+    def dsn(self, base_url: str | None = None) -> str:
+        return self._dsn(base_url, self.public_key)
+
+    def secret_dsn(self, base_url: str | None = None) -> str:
+        """The legacy form with the secret, which raven 5.x insists on."""
+        return self._dsn(base_url, f"{self.public_key}:{self.secret_key}")
+
+    def _dsn(self, base_url: str | None, userinfo: str) -> str:
+        parts = urlsplit(base_url or settings.BASE_URL)
+        return f"{parts.scheme}://{userinfo}@{parts.netloc}{parts.path.rstrip('/')}/{self.project_id}"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run the whole test suite. With no DATABASE_URL/REDIS_URL set it uses the embedded default
+# (SQLite, file broker); set them to run against PostgreSQL and Redis. Extra args go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+if [ ! -f .venv/.installed-dev ] || [ pyproject.toml -nt .venv/.installed-dev ]; then
+    .venv/bin/pip install --quiet --upgrade pip
+    .venv/bin/pip install --quiet -e '.[dev]'
+    touch .venv/.installed-dev
+fi
+exec .venv/bin/python -m pytest "$@"

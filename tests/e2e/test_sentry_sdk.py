@@ -1,0 +1,76 @@
+"""Unmodified sentry-sdk against the real web server and Celery worker."""
+
+import http.client
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from events.models import Event, Issue
+from tests.e2e.conftest import wait_until
+from tests.factories import ProjectFactory
+from tests.payloads import envelope, python_error
+
+pytestmark = pytest.mark.e2e
+CLIENT = Path(__file__).with_name("sdk_client.py")
+
+
+@pytest.mark.parametrize("algo", ["gzip", "br"])
+def test_sentry_sdk_events_are_grouped(live_stack, algo):
+    project = ProjectFactory()
+    dsn = project.keys.get().dsn(live_stack.base_url)
+    run = subprocess.run([sys.executable, str(CLIENT), dsn, algo], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    ids = json.loads(run.stdout)
+    sent = [i for group in ids.values() for i in group]
+    assert len(sent) == 9 and all(sent)
+
+    wait_until(lambda: Event.objects.filter(project=project).count() == 9, what="9 stored events")
+    issue_of = {case: {Event.objects.get(project=project, event_id=i).issue_id for i in group}
+                for case, group in ids.items()}  # fmt: skip
+    assert all(len(issues) == 1 for issues in issue_of.values()), issue_of
+    assert len({next(iter(s)) for s in issue_of.values()}) == 4
+    issues = {case: Issue.objects.get(id=next(iter(s))) for case, s in issue_of.items()}
+
+    chained = issues["chained"]
+    assert chained.title == "ValueError: invalid amount '0'"
+    assert chained.culprit == "__main__ in parse_amount"
+    assert chained.times_seen == 3 and chained.type == "error"
+    assert chained.first_release == "e2e@1.0"
+    event = Event.objects.get(event_id=ids["chained"][0])
+    types = [e["type"] for e in event.data["exception"]["values"]]
+    assert types == ["ZeroDivisionError", "ValueError"]
+    assert event.environment == "test"
+
+    assert issues["message"].times_seen == 2 and issues["message"].type == "default"
+    assert issues["message"].title == "Payment 1 declined by gateway"
+    assert issues["logging"].times_seen == 2
+    assert issues["logging"].title == "User alice not found"
+    assert issues["logging"].level == "error"
+    assert issues["fingerprint"].times_seen == 2
+    assert Issue.objects.filter(project=project).count() == 4
+
+
+def test_chunked_body_with_key_in_query_like_node(live_stack):
+    """@sentry/node: no auth header, key in the query, chunked body without Content-Length."""
+    project = ProjectFactory()
+    key = project.keys.get().public_key
+    event = python_error(platform="node")
+    body = envelope(event)
+    host, port = live_stack.base_url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    path = f"/api/{project.id}/envelope/?sentry_version=7&sentry_key={key}&sentry_client=sentry.javascript.node%2F8.55.2"
+    conn.putrequest("POST", path)
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    for start in range(0, len(body), 100):
+        chunk = body[start : start + 100]
+        conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    conn.send(b"0\r\n\r\n")
+    response = conn.getresponse()
+    assert response.status == 200, response.read()
+    assert json.loads(response.read()) == {"id": event["event_id"]}
+    wait_until(lambda: Event.objects.filter(project=project, event_id=event["event_id"]).exists(),
+               what="stored chunked event")  # fmt: skip

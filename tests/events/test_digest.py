@@ -1,0 +1,204 @@
+"""The write path through the real queue and database: grouping, counting, idempotency."""
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from events import digest, drain, signals
+from events.models import Event, FailedPayload, Issue, IssueHourlyCount, IssueTag
+from events.queue import QueuedPayload
+from tests.factories import ProjectFactory
+from tests.payloads import envelope, message_event, python_error
+
+pytestmark = pytest.mark.django_db
+
+
+def enqueue(queue, project, event: dict, kind="envelope"):
+    body = envelope(event) if kind == "envelope" else json.dumps(event).encode()
+    queue.push(QueuedPayload(project.id, event["event_id"], time.time(), kind, "", body, "10.0.0.1"))
+
+
+def test_same_error_groups_into_one_issue_with_exact_counts(ingest_queue):
+    project = ProjectFactory()
+    for n in range(5):
+        enqueue(ingest_queue, project, python_error(value=f"bad value {n}", release="app@1"))
+    enqueue(ingest_queue, project, python_error(type_="KeyError", value="'x'"))
+    assert drain.process_batch() == 6
+
+    issues = {i.title.split(":")[0]: i for i in Issue.objects.filter(project=project)}
+    assert set(issues) == {"ValueError", "KeyError"}
+    assert issues["ValueError"].times_seen == 5
+    assert issues["ValueError"].first_release == "app@1"
+    assert issues["ValueError"].culprit == "app.main in inner"
+    assert issues["KeyError"].times_seen == 1
+    assert Event.objects.filter(project=project).count() == 6
+    assert IssueHourlyCount.objects.get(issue=issues["ValueError"]).count == 5
+    assert IssueTag.objects.get(issue=issues["ValueError"], key="release").count == 5
+    assert ingest_queue.backlog() == 0
+
+
+def test_redelivered_event_is_stored_and_counted_once(ingest_queue):
+    project = ProjectFactory()
+    event = python_error()
+    for _ in range(3):
+        enqueue(ingest_queue, project, event)
+    drain.process_batch()
+    enqueue(ingest_queue, project, event)  # sent again later
+    drain.process_batch()
+
+    issue = Issue.objects.get(project=project)
+    assert issue.times_seen == 1
+    assert Event.objects.filter(project=project).count() == 1
+    assert IssueTag.objects.get(issue=issue, key="level").count == 1
+
+
+def test_same_event_id_in_two_projects_are_two_events(ingest_queue):
+    a, b = ProjectFactory(), ProjectFactory()
+    event = python_error()
+    enqueue(ingest_queue, a, event)
+    enqueue(ingest_queue, b, event)
+    drain.process_batch()
+    assert Event.objects.filter(event_id=event["event_id"]).count() == 2
+    assert Issue.objects.filter(project__in=[a, b]).count() == 2
+
+
+def test_logging_params_group_by_template_and_store_formatted_message(ingest_queue):
+    project = ProjectFactory()
+    enqueue(ingest_queue, project, message_event(params=["alice"]))
+    enqueue(ingest_queue, project, message_event(params=["bob"]))
+    drain.process_batch()
+    issue = Issue.objects.get(project=project)
+    assert issue.times_seen == 2
+    assert issue.type == "default"
+    assert issue.level == "warning"
+    assert sorted(Event.objects.values_list("message", flat=True)) == [
+        "Something happened for user alice",
+        "Something happened for user bob",
+    ]
+
+
+def test_resolved_issue_regresses_and_emits_hooks(ingest_queue):
+    project = ProjectFactory()
+    created, regressed = [], []
+
+    def on_created(issue_id, **kw):
+        created.append(issue_id)
+
+    def on_regressed(issue_id, **kw):
+        regressed.append(issue_id)
+
+    signals.issue_created.connect(on_created)
+    signals.issue_regressed.connect(on_regressed)
+    try:
+        enqueue(ingest_queue, project, python_error())
+        drain.process_batch()
+        issue = Issue.objects.get(project=project)
+        assert created == [issue.id] and regressed == []
+
+        Issue.objects.filter(id=issue.id).update(status=Issue.Status.RESOLVED)
+        enqueue(ingest_queue, project, python_error())
+        enqueue(ingest_queue, project, python_error())
+        drain.process_batch()
+    finally:
+        signals.issue_created.disconnect(on_created)
+        signals.issue_regressed.disconnect(on_regressed)
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.UNRESOLVED
+    assert issue.regressed is True and issue.regressed_at is not None
+    assert regressed == [issue.id]
+    assert created == [issue.id]
+    assert issue.times_seen == 3
+
+
+def test_last_seen_and_last_event_follow_the_newest_event(ingest_queue):
+    project = ProjectFactory()
+    now = datetime.now(UTC)
+    old = python_error(timestamp=(now - timedelta(hours=2)).isoformat(), release="1.0")
+    new = python_error(timestamp=now.isoformat(), release="2.0")
+    enqueue(ingest_queue, project, new)
+    drain.process_batch()
+    enqueue(ingest_queue, project, old)  # arrives late
+    drain.process_batch()
+    issue = Issue.objects.get(project=project)
+    assert issue.last_event_id == new["event_id"]
+    assert issue.last_release == "2.0"
+    assert issue.first_seen < issue.last_seen
+    assert IssueHourlyCount.objects.filter(issue=issue).count() == 2
+
+
+def test_secrets_are_scrubbed_before_storage(ingest_queue):
+    project = ProjectFactory()
+    event = python_error(
+        request={"url": "https://x.test/login", "headers": {"Authorization": "Bearer topsecret"}},
+        extra={"password": "hunter2", "card": "4111 1111 1111 1111"},
+    )
+    enqueue(ingest_queue, project, event)
+    drain.process_batch()
+    stored = json.dumps(Event.objects.get(event_id=event["event_id"]).data)
+    assert "topsecret" not in stored and "hunter2" not in stored and "4111 1111" not in stored
+
+
+def test_undecodable_payload_is_kept_not_dropped_and_does_not_block(ingest_queue):
+    project = ProjectFactory()
+    ingest_queue.push(QueuedPayload(project.id, "a" * 32, time.time(), "envelope", "gzip", b"junk", None))
+    enqueue(ingest_queue, project, python_error())
+    assert drain.process_batch() == 2
+    assert Event.objects.filter(project=project).count() == 1
+    failed = FailedPayload.objects.get()
+    assert failed.project_id == project.id and "decompress" in failed.reason
+    assert bytes(failed.body) == b"junk"
+    assert ingest_queue.backlog() == 0
+
+
+def test_store_body_kind_is_processed(ingest_queue):
+    project = ProjectFactory()
+    event = python_error()
+    enqueue(ingest_queue, project, event, kind="store")
+    drain.process_batch()
+    assert Event.objects.get(event_id=event["event_id"]).issue.title == "ValueError: bad value 42"
+
+
+def test_unacknowledged_batch_is_read_again_after_visibility_timeout(ingest_queue, settings):
+    project = ProjectFactory()
+    enqueue(ingest_queue, project, python_error())
+    first = ingest_queue.read(10, visibility_timeout=60)
+    assert len(first) == 1
+    assert ingest_queue.read(10, visibility_timeout=60) == []  # claimed by "a dead worker"
+    again = ingest_queue.read(10, visibility_timeout=0)
+    assert [m.id for m in again] == [m.id for m in first]
+    ingest_queue.ack([m.id for m in again])
+    assert ingest_queue.backlog() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent writers")
+def test_concurrent_batches_with_the_same_new_fingerprint_make_one_issue(ingest_queue):
+    project = ProjectFactory()
+    batches = [[digest.prepare(_payload(project, python_error())) for _ in range(20)] for _ in range(4)]
+    errors = []
+
+    def store(batch):
+        try:
+            digest.store_batch(batch)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=store, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    issue = Issue.objects.get(project=project)
+    assert issue.times_seen == 80
+    assert Event.objects.filter(issue=issue).count() == 80
+
+
+def _payload(project, event):
+    return QueuedPayload(project.id, event["event_id"], time.time(), "envelope", "", envelope(event), None)
