@@ -107,6 +107,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),
         "polling_interval": 0.2,
     }
 else:
@@ -128,7 +129,9 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Ingest queue: a Redis stream when Redis is configured, else a SQLite file in DATA_DIR.
-INGEST_QUEUE_URL = env("INGEST_QUEUE_URL", default=REDIS_URL or f"sqlite:///{DATA_DIR / 'ingest.sqlite3'}")
+INGEST_QUEUE_URL = env(
+    "INGEST_QUEUE_URL", default=REDIS_URL or f"sqlite:///{DATA_DIR / 'ingest.sqlite3'}"
+)
 INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", default=500)
 INGEST_VISIBILITY_TIMEOUT = env.int("INGEST_VISIBILITY_TIMEOUT", default=120)
 # Off in unit tests, which drain the queue themselves.
@@ -136,7 +139,9 @@ INGEST_AUTO_DRAIN = env.bool("INGEST_AUTO_DRAIN", default=True)
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

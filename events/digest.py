@@ -60,7 +60,9 @@ class Outcome:
 def decode_payload(payload: QueuedPayload) -> dict:
     """The raw event dict inside a queued body. Raises protocol.ProtocolError."""
     if payload.kind == "envelope":
-        data = protocol.decompress(payload.body, payload.content_encoding, protocol.MAX_ENVELOPE_BYTES)
+        data = protocol.decompress(
+            payload.body, payload.content_encoding, protocol.MAX_ENVELOPE_BYTES
+        )
         item = protocol.parse_envelope(data).event_item()
         if item is None:
             raise protocol.ProtocolError("envelope has no event item")
@@ -151,7 +153,7 @@ def _insert(table: str, columns: list[str], rows: list[tuple], tail: str, placeh
 # --- The batch write ---------------------------------------------------------------------
 
 
-def _create_issues(events: list[PreparedEvent]) -> dict[tuple, int]:
+def _create_issues(events: list[PreparedEvent]) -> tuple[dict[tuple, int], set[int]]:
     """Issue id per (project, version, fingerprint); ids of issues created by this call."""
     firsts: dict[tuple, PreparedEvent] = {}
     for ev in sorted(events, key=lambda e: e.timestamp):
@@ -177,7 +179,7 @@ def _create_issues(events: list[PreparedEvent]) -> dict[tuple, int]:
     )  # fmt: skip
     ids: dict[tuple, int] = {}
     by_project = defaultdict(set)
-    for project_id, version, fingerprint in firsts:
+    for project_id, _version, fingerprint in firsts:
         by_project[project_id].add(fingerprint)
     for project_id, fingerprints in by_project.items():
         for pk, version, fingerprint in Issue.objects.filter(

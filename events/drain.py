@@ -85,7 +85,9 @@ def _emit(outcomes: list[digest.Outcome]) -> None:
 def process_batch(batch_size: int | None = None) -> int:
     """Read one batch, store it, ack it. Returns how many messages were read."""
     queue = get_queue()
-    messages = queue.read(batch_size or settings.INGEST_BATCH_SIZE, settings.INGEST_VISIBILITY_TIMEOUT)
+    messages = queue.read(
+        batch_size or settings.INGEST_BATCH_SIZE, settings.INGEST_VISIBILITY_TIMEOUT
+    )
     if not messages:
         return 0
     prepared, failed = _prepare_all(messages)

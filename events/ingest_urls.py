@@ -8,5 +8,7 @@ app_name = "ingest"
 # /sub/path/api/42/envelope/, so any prefix is accepted. The trailing slash is optional.
 urlpatterns = [
     re_path(r"^(?:.*/)?api/(?P<project_id>[^/]+)/store/?$", ingest_views.store, name="store"),
-    re_path(r"^(?:.*/)?api/(?P<project_id>[^/]+)/envelope/?$", ingest_views.envelope, name="envelope"),
+    re_path(
+        r"^(?:.*/)?api/(?P<project_id>[^/]+)/envelope/?$", ingest_views.envelope, name="envelope"
+    ),
 ]

@@ -59,7 +59,9 @@ def authenticate(auth: protocol.Auth | None, project_id: int) -> keys.KeyInfo:
     return key
 
 
-def _auth_from_envelope(envelope: protocol.Envelope, auth: protocol.Auth | None) -> protocol.Auth | None:
+def _auth_from_envelope(
+    envelope: protocol.Envelope, auth: protocol.Auth | None
+) -> protocol.Auth | None:
     """An envelope may authenticate itself with a `dsn` header (tunnels, offline caches)."""
     dsn = envelope.header.get("dsn")
     if not isinstance(dsn, str) or not dsn:

@@ -30,7 +30,13 @@ _cache: dict[str, tuple[float, KeyInfo | None]] = {}
 def _load(public_key: str) -> KeyInfo | None:
     row = (
         ProjectKey.objects.filter(public_key=public_key)
-        .values_list("id", "project_id", "is_active", "rate_limit_per_minute", "project__rate_limit_per_minute")
+        .values_list(
+            "id",
+            "project_id",
+            "is_active",
+            "rate_limit_per_minute",
+            "project__rate_limit_per_minute",
+        )
         .first()
     )
     return KeyInfo(*row) if row else None

@@ -42,7 +42,8 @@ class Issue(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["project", "grouping_version", "fingerprint"], name="unique_issue_fingerprint"
+                fields=["project", "grouping_version", "fingerprint"],
+                name="unique_issue_fingerprint",
             ),
         ]
         indexes = [

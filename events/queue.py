@@ -38,7 +38,14 @@ class QueuedPayload:
 
     def encode_meta(self) -> bytes:
         return orjson.dumps(
-            [self.project_id, self.event_id, self.received, self.kind, self.content_encoding, self.client_ip]
+            [
+                self.project_id,
+                self.event_id,
+                self.received,
+                self.kind,
+                self.content_encoding,
+                self.client_ip,
+            ]
         )
 
     @classmethod
@@ -101,7 +108,8 @@ class RedisStreamQueue:
             for _stream, items in response or []:
                 entries.extend(items)
         return [
-            _decode(mid.decode(), fields.get(b"m", b""), fields.get(b"b", b"")) for mid, fields in entries
+            _decode(mid.decode(), fields.get(b"m", b""), fields.get(b"b", b""))
+            for mid, fields in entries
         ]
 
     def ack(self, ids: list[str]) -> None:
@@ -146,12 +154,16 @@ class SqliteQueue:
 
     def read(self, count: int, visibility_timeout: float) -> list[Message]:
         now = time.time()
-        rows = self._conn().execute(
-            "UPDATE queue SET claimed_at = ? WHERE id IN (SELECT id FROM queue"
-            " WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id LIMIT ?)"
-            " RETURNING id, meta, body",
-            (now, now - visibility_timeout, count),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "UPDATE queue SET claimed_at = ? WHERE id IN (SELECT id FROM queue"
+                " WHERE claimed_at IS NULL OR claimed_at < ? ORDER BY id LIMIT ?)"
+                " RETURNING id, meta, body",
+                (now, now - visibility_timeout, count),
+            )
+            .fetchall()
+        )
         rows.sort()
         return [_decode(mid, meta, body) for mid, meta, body in rows]
 

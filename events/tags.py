@@ -26,7 +26,12 @@ def user_tag(user) -> str | None:
     """The value Sentry shows for `user`: the first of id, email, username, ip."""
     if not isinstance(user, dict):
         return None
-    for field, prefix in (("id", "id"), ("email", "email"), ("username", "username"), ("ip_address", "ip")):
+    for field, prefix in (
+        ("id", "id"),
+        ("email", "email"),
+        ("username", "username"),
+        ("ip_address", "ip"),
+    ):
         value = _s(user.get(field))
         if value:
             return f"{prefix}:{value}"[:MAX_TAG_LENGTH]

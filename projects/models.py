@@ -27,8 +27,12 @@ class Membership(models.Model):
         ADMIN = "admin", "Admin"
         MEMBER = "member", "Member"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -42,13 +46,17 @@ class Membership(models.Model):
 
 
 class Project(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="projects")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="projects"
+    )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     platform = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
     rate_limit_per_minute = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Events per minute for the whole project; empty = no limit."
+        null=True,
+        blank=True,
+        help_text="Events per minute for the whole project; empty = no limit.",
     )
 
     class Meta:
@@ -94,4 +102,6 @@ class ProjectKey(models.Model):
 
     def _dsn(self, base_url: str | None, userinfo: str) -> str:
         parts = urlsplit(base_url or settings.BASE_URL)
-        return f"{parts.scheme}://{userinfo}@{parts.netloc}{parts.path.rstrip('/')}/{self.project_id}"
+        return (
+            f"{parts.scheme}://{userinfo}@{parts.netloc}{parts.path.rstrip('/')}/{self.project_id}"
+        )

@@ -10,7 +10,9 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 FIXTURES = SHARED / "fixtures"
 
 
-def python_error(type_="ValueError", value="bad value 42", function="inner", module="app.main", **extra):
+def python_error(
+    type_="ValueError", value="bad value 42", function="inner", module="app.main", **extra
+):
     event = {
         "event_id": uuid.uuid4().hex,
         "timestamp": datetime.now(UTC).isoformat(),
@@ -53,7 +55,9 @@ def message_event(message="Something happened for user %s", params=("bob",), **e
 def envelope(event: dict, extra_items: list[tuple[dict, bytes]] = ()) -> bytes:
     payload = json.dumps(event).encode()
     lines = [
-        json.dumps({"event_id": event.get("event_id"), "sent_at": datetime.now(UTC).isoformat()}).encode(),
+        json.dumps(
+            {"event_id": event.get("event_id"), "sent_at": datetime.now(UTC).isoformat()}
+        ).encode(),
         json.dumps({"type": "event", "length": len(payload)}).encode(),
         payload,
     ]

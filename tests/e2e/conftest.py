@@ -45,7 +45,9 @@ class Stack:
         self.base_url, self.env, self.procs, self.logs = base_url, env, procs, logs
 
     def log_text(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text()[-4000:]}" for p in sorted(self.logs.glob("*.log")))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text()[-4000:]}" for p in sorted(self.logs.glob("*.log"))
+        )
 
 
 @pytest.fixture

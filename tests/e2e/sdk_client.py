@@ -21,6 +21,11 @@ def parse_amount(text):
         raise ValueError(f"invalid amount {text!r}") from exc
 
 
+def scope_for_fingerprint():
+    """sentry-sdk 2.x has new_scope; 1.x only push_scope."""
+    return sentry_sdk.new_scope() if hasattr(sentry_sdk, "new_scope") else sentry_sdk.push_scope()
+
+
 def main(dsn: str, algo: str) -> None:
     sentry_sdk.init(
         dsn=dsn,
@@ -42,7 +47,7 @@ def main(dsn: str, algo: str) -> None:
         logger.error("User %s not found", user)
         ids["logging"].append(sentry_sdk.last_event_id())
     for exc_type in (TypeError, KeyError):
-        with sentry_sdk.new_scope() as scope:
+        with scope_for_fingerprint() as scope:
             scope.fingerprint = ["payment-provider-down"]
             try:
                 raise exc_type("provider timeout")

@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,12 +18,37 @@ pytestmark = pytest.mark.e2e
 CLIENT = Path(__file__).with_name("sdk_client.py")
 
 
-@pytest.mark.parametrize("algo", ["gzip", "br"])
-def test_sentry_sdk_events_are_grouped(live_stack, algo):
+SDK1 = "1.45.1"
+
+
+@pytest.fixture(scope="session")
+def sentry_sdk_1(tmp_path_factory):
+    """sentry-sdk 1.x (posts errors to /store/), installed beside the current one."""
+    cache = Path(sys.prefix) / "extra" / f"sentry-sdk-{SDK1}"
+    if not (cache / "sentry_sdk").is_dir():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(cache),
+             f"sentry-sdk=={SDK1}", "urllib3<2", "certifi"],
+            check=True, timeout=300,
+        )  # fmt: skip
+    return cache
+
+
+@pytest.mark.parametrize("sdk, algo", [("2", "gzip"), ("2", "br"), ("1", "gzip")])
+def test_sentry_sdk_events_are_grouped(live_stack, request, sdk, algo):
     project = ProjectFactory()
     dsn = project.keys.get().dsn(live_stack.base_url)
-    run = subprocess.run([sys.executable, str(CLIENT), dsn, algo], capture_output=True, text=True, timeout=60)
+    env = None
+    if sdk == "1":
+        env = {**os.environ, "PYTHONPATH": str(request.getfixturevalue("sentry_sdk_1"))}
+    run = subprocess.run([sys.executable, str(CLIENT), dsn, algo], capture_output=True, text=True,
+                         timeout=60, env=env)  # fmt: skip
     assert run.returncode == 0, run.stderr
+    if sdk == "1":
+        assert "/1.45.1" in subprocess.run(
+            [sys.executable, "-c", "import sentry_sdk; print('/' + sentry_sdk.VERSION)"],
+            capture_output=True, text=True, env=env,
+        ).stdout  # fmt: skip
     ids = json.loads(run.stdout)
     sent = [i for group in ids.values() for i in group]
     assert len(sent) == 9 and all(sent)

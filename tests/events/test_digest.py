@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 def enqueue(queue, project, event: dict, kind="envelope"):
     body = envelope(event) if kind == "envelope" else json.dumps(event).encode()
-    queue.push(QueuedPayload(project.id, event["event_id"], time.time(), kind, "", body, "10.0.0.1"))
+    queue.push(
+        QueuedPayload(project.id, event["event_id"], time.time(), kind, "", body, "10.0.0.1")
+    )
 
 
 def test_same_error_groups_into_one_issue_with_exact_counts(ingest_queue):
@@ -144,7 +146,9 @@ def test_secrets_are_scrubbed_before_storage(ingest_queue):
 
 def test_undecodable_payload_is_kept_not_dropped_and_does_not_block(ingest_queue):
     project = ProjectFactory()
-    ingest_queue.push(QueuedPayload(project.id, "a" * 32, time.time(), "envelope", "gzip", b"junk", None))
+    ingest_queue.push(
+        QueuedPayload(project.id, "a" * 32, time.time(), "envelope", "gzip", b"junk", None)
+    )
     enqueue(ingest_queue, project, python_error())
     assert drain.process_batch() == 2
     assert Event.objects.filter(project=project).count() == 1
@@ -178,7 +182,9 @@ def test_unacknowledged_batch_is_read_again_after_visibility_timeout(ingest_queu
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent writers")
 def test_concurrent_batches_with_the_same_new_fingerprint_make_one_issue(ingest_queue):
     project = ProjectFactory()
-    batches = [[digest.prepare(_payload(project, python_error())) for _ in range(20)] for _ in range(4)]
+    batches = [
+        [digest.prepare(_payload(project, python_error())) for _ in range(20)] for _ in range(4)
+    ]
     errors = []
 
     def store(batch):
@@ -201,4 +207,6 @@ def test_concurrent_batches_with_the_same_new_fingerprint_make_one_issue(ingest_
 
 
 def _payload(project, event):
-    return QueuedPayload(project.id, event["event_id"], time.time(), "envelope", "", envelope(event), None)
+    return QueuedPayload(
+        project.id, event["event_id"], time.time(), "envelope", "", envelope(event), None
+    )

@@ -25,7 +25,15 @@ def key(project):
     return project.keys.get()
 
 
-def post(client, path, body, key=None, encoding=None, content_type="application/x-sentry-envelope", **headers):
+def post(
+    client,
+    path,
+    body,
+    key=None,
+    encoding=None,
+    content_type="application/x-sentry-envelope",
+    **headers,
+):
     if key is not None:
         headers.setdefault("X-Sentry-Auth", auth_header(key))
     if encoding is not None:
@@ -104,7 +112,9 @@ HOSTILE = [
 @pytest.mark.parametrize(
     "name, endpoint, build, kwargs, status", HOSTILE, ids=[row[0] for row in HOSTILE]
 )
-def test_hostile_input_table(client, ingest_queue, project, key, name, endpoint, build, kwargs, status):
+def test_hostile_input_table(
+    client, ingest_queue, project, key, name, endpoint, build, kwargs, status
+):
     kwargs = dict(kwargs)
     given_key = kwargs.pop("key", key.public_key)
     response = post(client, f"/api/{project.id}/{endpoint}/", build(), key=given_key, **kwargs)
@@ -119,12 +129,18 @@ def test_hostile_input_table(client, ingest_queue, project, key, name, endpoint,
 def test_valid_envelope_is_queued_raw_with_its_event_id(client, ingest_queue, project, key):
     event = python_error()
     body = gz(envelope(event))
-    response = post(client, f"/api/{project.id}/envelope/", body, key=key.public_key, encoding="gzip")
+    response = post(
+        client, f"/api/{project.id}/envelope/", body, key=key.public_key, encoding="gzip"
+    )
     assert response.status_code == 200
     assert response.json() == {"id": event["event_id"]}
     [message] = ingest_queue.read(10, 60)
     payload: QueuedPayload = message.payload
-    assert (payload.project_id, payload.event_id, payload.kind) == (project.id, event["event_id"], "envelope")
+    assert (payload.project_id, payload.event_id, payload.kind) == (
+        project.id,
+        event["event_id"],
+        "envelope",
+    )
     assert payload.body == body and payload.content_encoding == "gzip"
 
 
@@ -139,7 +155,9 @@ def test_captured_sentry_python_envelope_is_accepted(client, ingest_queue, proje
 def test_event_id_is_generated_when_missing(client, ingest_queue, project, key):
     event = python_error()
     del event["event_id"]
-    response = post(client, f"/api/{project.id}/store/", json.dumps(event).encode(), key=key.public_key)
+    response = post(
+        client, f"/api/{project.id}/store/", json.dumps(event).encode(), key=key.public_key
+    )
     assert response.status_code == 200
     assert len(response.json()["id"]) == 32
 
@@ -156,7 +174,9 @@ def test_other_auth_sources(client, ingest_queue, project, key, where):
         header = json.dumps({"event_id": event["event_id"], "dsn": key.dsn()}).encode()
         body = header + body[body.index(b"\n") :]
     else:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{key.public_key}:x".encode()).decode()
+        headers["Authorization"] = (
+            "Basic " + base64.b64encode(f"{key.public_key}:x".encode()).decode()
+        )
     response = post(client, path, body, **headers)
     assert response.status_code == 200, response.content
     assert ingest_queue.backlog() == 1

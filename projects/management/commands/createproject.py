@@ -19,5 +19,7 @@ class Command(BaseCommand):
         if key is None:
             raise CommandError(f"project {project.slug} has no active key")
         verb = "Created" if created else "Found"
-        self.stderr.write(f"{verb} project {project.organization.slug}/{project.slug} (id {project.id})")
+        self.stderr.write(
+            f"{verb} project {project.organization.slug}/{project.slug} (id {project.id})"
+        )
         self.stdout.write(key.dsn())
