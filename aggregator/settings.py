@@ -125,6 +125,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 2.0,
         "options": {"expires": 10},
     },
+    # Payloads spooled to local disk while the queue was away, left by a web process that
+    # has not replayed them itself (it replays its own as soon as the queue answers).
+    "replay-spool": {
+        "task": "events.tasks.replay_spool",
+        "schedule": 10.0,
+        "options": {"expires": 30},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -134,6 +141,11 @@ INGEST_QUEUE_URL = env(
 )
 INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", default=500)
 INGEST_VISIBILITY_TIMEOUT = env.int("INGEST_VISIBILITY_TIMEOUT", default=120)
+# Past this many queued events ingest answers 429 + Retry-After instead of growing the queue
+# (50,000 brotli envelopes of the benchmark are ~170 MB of Redis memory).
+INGEST_MAX_BACKLOG = env.int("INGEST_MAX_BACKLOG", default=50_000)
+# Payloads kept on local disk while the queue is unreachable; past this, 503.
+INGEST_MAX_SPOOL = env.int("INGEST_MAX_SPOOL", default=100_000)
 # Off in unit tests, which drain the queue themselves.
 INGEST_AUTO_DRAIN = env.bool("INGEST_AUTO_DRAIN", default=True)
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=20 * 1024 * 1024)

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import keys, protocol, tasks
-from .queue import QueuedPayload, get_queue
+from . import handoff, keys, protocol, ratelimit
+from .queue import QueuedPayload
 
 READ_CHUNK = 64 * 1024
 
@@ -50,13 +50,43 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
     return b"".join(parts)
 
 
+class Refused(Exception):
+    """Not the client's fault: try again later (rate limit, backlog, outage)."""
+
+    def __init__(self, status: int, detail: str, retry_after: int, rate_limits: str = ""):
+        super().__init__(detail)
+        self.status, self.detail, self.retry_after, self.rate_limits = (
+            status, detail, retry_after, rate_limits,
+        )  # fmt: skip
+
+    def response(self) -> JsonResponse:
+        response = error_response(self.status, self.detail)
+        response["Retry-After"] = str(self.retry_after)
+        if self.rate_limits:
+            response["X-Sentry-Rate-Limits"] = self.rate_limits
+        return response
+
+
 def authenticate(auth: protocol.Auth | None, project_id: int) -> keys.KeyInfo:
     if auth is None:
         raise protocol.ProtocolError("missing authorization information", 401)
-    key = keys.lookup(auth.public_key)
+    try:
+        key = keys.lookup(auth.public_key)
+    except keys.KeysUnavailable:
+        raise Refused(503, "service temporarily unavailable", 30) from None
     if key is None or key.project_id != project_id or not key.is_active:
         raise protocol.ProtocolError("event submission rejected with_reason: ProjectId", 403)
     return key
+
+
+def check_rate_limit(key: keys.KeyInfo) -> None:
+    limited = ratelimit.check(key)
+    if limited:
+        seconds, scope = limited
+        raise Refused(
+            429, f"event submission rejected: {scope} rate limit exceeded", seconds,
+            f"{seconds}:error;default;security:{scope}:rate_limited",
+        )  # fmt: skip
 
 
 def _auth_from_envelope(
@@ -78,6 +108,32 @@ def _project_id(raw: str) -> int:
     return int(raw)
 
 
+def _parse(
+    request: HttpRequest, project_id: int, kind: str
+) -> tuple[keys.KeyInfo, bytes, str | None, bool]:
+    """Authenticate and validate; returns (key, body, event id, has an event)."""
+    auth = protocol.extract_auth(request.headers, request.GET.dict())
+    key = None
+    if auth is not None or kind == "store":
+        key = authenticate(auth, project_id)  # before any decompression work
+    body = read_body(request, settings.INGEST_MAX_BODY_BYTES)
+    encoding = request.META.get("HTTP_CONTENT_ENCODING", "")
+    if kind == "store":
+        data = protocol.decompress(body, encoding, protocol.MAX_EVENT_BYTES)
+        event = protocol.parse_event_json(protocol.decode_store_body(data))
+        return key, body, protocol.normalize_event_id(event.get("event_id")), True
+    envelope = protocol.parse_envelope(
+        protocol.decompress(body, encoding, protocol.MAX_ENVELOPE_BYTES)
+    )
+    if key is None or "dsn" in envelope.header:
+        key = authenticate(_auth_from_envelope(envelope, auth), project_id)
+    item = envelope.event_item()
+    if item is None:  # sessions, client reports, transactions...: accepted, not stored
+        return key, body, envelope.event_id, False
+    event = protocol.parse_event_json(item.payload)
+    return key, body, envelope.event_id or protocol.normalize_event_id(event.get("event_id")), True
+
+
 def _ingest(request: HttpRequest, raw_project_id: str, kind: str) -> JsonResponse:
     if request.method == "OPTIONS":
         return JsonResponse({})
@@ -85,40 +141,28 @@ def _ingest(request: HttpRequest, raw_project_id: str, kind: str) -> JsonRespons
         return error_response(405, "method not allowed")
     try:
         project_id = _project_id(raw_project_id)
-        auth = protocol.extract_auth(request.headers, request.GET.dict())
-        if auth is not None or kind == "store":
-            authenticate(auth, project_id)  # before any decompression work
-        body = read_body(request, settings.INGEST_MAX_BODY_BYTES)
-        encoding = request.META.get("HTTP_CONTENT_ENCODING", "")
-        if kind == "envelope":
-            data = protocol.decompress(body, encoding, protocol.MAX_ENVELOPE_BYTES)
-            envelope = protocol.parse_envelope(data)
-            if auth is None or "dsn" in envelope.header:
-                authenticate(_auth_from_envelope(envelope, auth), project_id)
-            item = envelope.event_item()
-            if item is None:  # sessions, client reports, transactions...: accepted, not stored
-                return JsonResponse({"id": envelope.event_id} if envelope.event_id else {})
-            event = protocol.parse_event_json(item.payload)
-            event_id = envelope.event_id or protocol.normalize_event_id(event.get("event_id"))
-        else:
-            data = protocol.decompress(body, encoding, protocol.MAX_EVENT_BYTES)
-            event = protocol.parse_event_json(protocol.decode_store_body(data))
-            event_id = protocol.normalize_event_id(event.get("event_id"))
+        key, body, event_id, has_event = _parse(request, project_id, kind)
+        if not has_event:
+            return JsonResponse({"id": event_id} if event_id else {})
+        check_rate_limit(key)
+        event_id = event_id or uuid.uuid4().hex
+        handoff.hand_off(
+            QueuedPayload(
+                project_id=project_id,
+                event_id=event_id,
+                received=time.time(),
+                kind=kind,
+                content_encoding=request.META.get("HTTP_CONTENT_ENCODING", ""),
+                body=body,
+                client_ip=request.META.get("REMOTE_ADDR"),
+            )
+        )
     except protocol.ProtocolError as exc:
         return error_response(exc.status, exc.detail)
-    event_id = event_id or uuid.uuid4().hex
-    get_queue().push(
-        QueuedPayload(
-            project_id=project_id,
-            event_id=event_id,
-            received=time.time(),
-            kind=kind,
-            content_encoding=encoding,
-            body=body,
-            client_ip=request.META.get("REMOTE_ADDR"),
-        )
-    )
-    tasks.request_drain()
+    except handoff.Overloaded as exc:
+        return Refused(429, "too many events queued; try again later", exc.retry_after).response()
+    except Refused as exc:
+        return exc.response()
     return JsonResponse({"id": event_id})
 
 

@@ -4,12 +4,22 @@ The edge checks every request against a key; going to the database each time wou
 ingest speed to the database. A key's state is cached for KEY_TTL seconds (so disabling
 a key takes effect within that time); unknown keys are remembered briefly too, so a
 client with a wrong DSN cannot make every request a database query.
+
+While the database is down, known keys keep working: from this process's (expired)
+entry, or from the shared cache (Redis when configured) where every load leaves a copy.
 """
 
+import dataclasses
+import logging
 import time
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db import DatabaseError
+
 from projects.models import ProjectKey
+
+log = logging.getLogger(__name__)
 
 KEY_TTL = 60.0
 MISSING_TTL = 5.0
@@ -42,12 +52,41 @@ def _load(public_key: str) -> KeyInfo | None:
     return KeyInfo(*row) if row else None
 
 
+class KeysUnavailable(Exception):
+    """The database is down and this key is in no cache."""
+
+
+def _shared_key(public_key: str) -> str:
+    return f"ingest-key:{public_key}"
+
+
+def _load_or_fallback(public_key: str, stale: tuple | None) -> KeyInfo | None:
+    try:
+        info = _load(public_key)
+    except DatabaseError:
+        if stale is not None:
+            return stale[1]
+        try:
+            shared = cache.get(_shared_key(public_key))
+        except Exception:
+            shared = None
+        if shared is None:
+            raise KeysUnavailable from None
+        return KeyInfo(**shared) if shared else None
+    try:
+        value, ttl = (dataclasses.asdict(info), 86400) if info else ({}, 60)
+        cache.set(_shared_key(public_key), value, timeout=ttl)
+    except Exception:
+        log.warning("shared key cache unavailable", exc_info=True)
+    return info
+
+
 def lookup(public_key: str) -> KeyInfo | None:
     now = time.monotonic()
     hit = _cache.get(public_key)
     if hit and hit[0] > now:
         return hit[1]
-    info = _load(public_key)
+    info = _load_or_fallback(public_key, hit)
     if len(_cache) > 10_000:  # bounded: a flood of made-up keys must not grow memory
         _cache.clear()
     _cache[public_key] = (now + (KEY_TTL if info else MISSING_TTL), info)

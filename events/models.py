@@ -98,6 +98,9 @@ class IssueTag(models.Model):
             models.UniqueConstraint(fields=["issue", "key", "value"], name="unique_issue_tag"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.key}={self.value} ({self.count})"
+
 
 class IssueHourlyCount(models.Model):
     """Events per issue per hour: charts, sparklines and the frequency trigger."""
@@ -116,6 +119,9 @@ class IssueHourlyCount(models.Model):
             models.Index(fields=["project", "hour"], name="hourly_project_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h: {self.count}"
+
 
 class FailedPayload(models.Model):
     """A queued payload the pipeline could not store, kept (not dropped) for inspection and replay."""
@@ -125,3 +131,6 @@ class FailedPayload(models.Model):
     reason = models.TextField()
     meta = models.BinaryField()
     body = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"failed payload {self.pk}: {self.reason[:60]}"
