@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import orjson
 from django.db import connection, transaction
 
-from . import grouping, normalize, protocol, scrub, tags, titles, trim
+from . import compression, grouping, normalize, protocol, scrub, tags, titles, trim
 from .models import Event, Issue, IssueHourlyCount, IssueTag
 from .queue import QueuedPayload
 
@@ -60,14 +60,14 @@ class Outcome:
 def decode_payload(payload: QueuedPayload) -> dict:
     """The raw event dict inside a queued body. Raises protocol.ProtocolError."""
     if payload.kind == "envelope":
-        data = protocol.decompress(
+        data = compression.decompress(
             payload.body, payload.content_encoding, protocol.MAX_ENVELOPE_BYTES
         )
         item = protocol.parse_envelope(data).event_item()
         if item is None:
             raise protocol.ProtocolError("envelope has no event item")
         return protocol.parse_event_json(item.payload)
-    data = protocol.decompress(payload.body, payload.content_encoding, protocol.MAX_EVENT_BYTES)
+    data = compression.decompress(payload.body, payload.content_encoding, protocol.MAX_EVENT_BYTES)
     return protocol.parse_event_json(protocol.decode_store_body(data))
 
 

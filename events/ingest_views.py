@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import handoff, keys, protocol, ratelimit
+from . import compression, handoff, keys, protocol, ratelimit
 from .queue import QueuedPayload
 
 READ_CHUNK = 64 * 1024
@@ -119,11 +119,11 @@ def _parse(
     body = read_body(request, settings.INGEST_MAX_BODY_BYTES)
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "")
     if kind == "store":
-        data = protocol.decompress(body, encoding, protocol.MAX_EVENT_BYTES)
+        data = compression.decompress(body, encoding, protocol.MAX_EVENT_BYTES)
         event = protocol.parse_event_json(protocol.decode_store_body(data))
         return key, body, protocol.normalize_event_id(event.get("event_id")), True
     envelope = protocol.parse_envelope(
-        protocol.decompress(body, encoding, protocol.MAX_ENVELOPE_BYTES)
+        compression.decompress(body, encoding, protocol.MAX_ENVELOPE_BYTES)
     )
     if key is None or "dsn" in envelope.header:
         key = authenticate(_auth_from_envelope(envelope, auth), project_id)

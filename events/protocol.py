@@ -10,15 +10,15 @@ import base64
 import binascii
 import json
 import re
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import brotli
 import orjson
-import zstandard
+
+from .compression import inflate_any, too_large
+from .errors import ProtocolError
 
 MAX_EVENT_BYTES = 1 * 1024 * 1024  # one event item / whole store body, decompressed
 MAX_ENVELOPE_BYTES = 20 * 1024 * 1024  # whole envelope, decompressed
@@ -29,22 +29,10 @@ _MAX_VERSION = 7
 _MISSING_AUTH = "missing authorization information"
 _QUERY_AUTH_FIELDS = ("sentry_key", "sentry_version", "sentry_client", "sentry_secret")
 _SIZE_CAPPED_ITEMS = ("event", "transaction", "feedback")
-# Far below zstd's 128 MiB default so a hostile frame header cannot make us allocate a huge window.
-_ZSTD_MAX_WINDOW = 1 << 24
-_CHUNK = 256 * 1024  # decompression output step: bombs stop at limit + one chunk
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")
 _B64_WHITESPACE = re.compile(rb"\s+")
 _URLSAFE_TO_STD = bytes.maketrans(b"-_", b"+/")
 _EVENT_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}", re.I)
-
-
-class ProtocolError(Exception):
-    """Client error: `detail` for the body / X-Sentry-Error, `status` 400/401/403/413."""
-
-    def __init__(self, detail: str, status: int = 400):
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
 
 
 # --- Authentication (§2)
@@ -156,126 +144,7 @@ def parse_dsn(dsn: str) -> Dsn:
     return Dsn(parts.username, parts.password or None, scheme, host, prefix, int(project))
 
 
-# --- Body decoding (§3)
-def _too_large(what: str, limit: int) -> ProtocolError:
-    return ProtocolError(f"{what} too large: more than {limit} bytes", 413)
-
-
-def _corrupt(encoding: str, reason: object) -> ProtocolError:
-    return ProtocolError(f"request body could not be decompressed ({encoding}): {reason}")
-
-
-def _inflate(data: bytes, wbits: int, limit: int, encoding: str) -> bytes:
-    # Input is fed in slices too: unconsumed_tail is a copy, so a big body would be
-    # copied once per output chunk otherwise.
-    chunks, total = [], 0
-    view, pos, pending = memoryview(data), 0, b""
-    decoder = zlib.decompressobj(wbits)
-    try:
-        while True:
-            if not pending:
-                pending = view[pos : pos + _CHUNK]
-                pos += len(pending)
-            want = min(_CHUNK, limit + 1 - total)
-            chunk = decoder.decompress(pending, want)
-            total += len(chunk)
-            if total > limit:
-                raise _too_large("request body", limit)
-            chunks.append(chunk)
-            pending = decoder.unconsumed_tail
-            if decoder.eof:
-                rest = decoder.unused_data + view[pos:]
-                if not rest.strip(b" \t\r\n\0"):
-                    return b"".join(chunks)
-                # Concatenated gzip members are legal; anything else fails as corrupt.
-                view, pos, pending = memoryview(rest), 0, b""
-                decoder = zlib.decompressobj(wbits)
-            elif not pending and pos >= len(view) and len(chunk) < want:
-                raise _corrupt(encoding, "truncated data")
-    except zlib.error as exc:
-        raise _corrupt(encoding, exc) from None
-
-
-def _inflate_any(data: bytes, limit: int, encoding: str = "deflate") -> bytes:
-    """zlib or gzip stream (auto-detected), falling back to raw deflate."""
-    try:
-        return _inflate(data, 47, limit, encoding)
-    except ProtocolError as exc:
-        if exc.status != 400:
-            raise
-        first = exc
-    try:
-        return _inflate(data, -15, limit, encoding)
-    except ProtocolError as exc:
-        if exc.status != 400:
-            raise
-        raise first from None
-
-
-def _unbrotli(data: bytes, limit: int) -> bytes:
-    decoder = brotli.Decompressor()
-    chunks, total = [], 0
-    try:
-        chunk = decoder.process(data, output_buffer_limit=min(_CHUNK, limit + 1))
-        while True:
-            total += len(chunk)
-            if total > limit:
-                raise _too_large("request body", limit)
-            chunks.append(chunk)
-            if decoder.is_finished():
-                return b"".join(chunks)
-            if not chunk:  # no progress and not finished: input ended early
-                raise _corrupt("br", "truncated data")
-            chunk = decoder.process(b"", output_buffer_limit=min(_CHUNK, limit + 1 - total))
-    except brotli.error as exc:
-        raise _corrupt("br", exc) from None
-
-
-def _unzstd(data: bytes, limit: int) -> bytes:
-    # zstandard's decompressobj has no output cap, so feed small input slices: one input byte
-    # yields at most ~32 KiB (a 4-byte RLE block expands to 128 KiB).
-    dctx = zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
-    chunks, total = [], 0
-    try:
-        while data:
-            decoder, view, pos = dctx.decompressobj(), memoryview(data), 0
-            while not decoder.eof:
-                if pos >= len(view):
-                    raise _corrupt("zstd", "truncated data")
-                step = max(64, (limit - total) >> 15)
-                chunk = decoder.decompress(view[pos : pos + step])
-                pos += step
-                total += len(chunk)
-                if total > limit:
-                    raise _too_large("request body", limit)
-                chunks.append(chunk)
-            data = decoder.unused_data + view[pos:]
-    except zstandard.ZstdError as exc:
-        raise _corrupt("zstd", exc) from None
-    return b"".join(chunks)
-
-
-_DECODERS = {
-    "gzip": _inflate_any,
-    "x-gzip": _inflate_any,
-    "deflate": _inflate_any,
-    "br": _unbrotli,
-    "zstd": _unzstd,
-}
-
-
-def decompress(body: bytes, content_encoding: str | None, limit: int) -> bytes:
-    """Undo Content-Encoding (streaming, capped at `limit` output bytes per step)."""
-    if content_encoding and body:
-        for encoding in reversed(content_encoding.split(",")):
-            decoder = _DECODERS.get(encoding.strip().lower())
-            if decoder is not None:  # "", identity, "UTF-8" and unknown values mean identity
-                body = decoder(body, limit)
-    if len(body) > limit:
-        raise _too_large("request body", limit)
-    return body
-
-
+# --- Store bodies (§3)
 def _is_json_object(data: bytes) -> bool:
     if data[:1] == b"{":
         return True
@@ -300,14 +169,14 @@ def decode_store_body(data: bytes, limit: int = MAX_EVENT_BYTES) -> bytes:
             candidate = decoded
         else:
             try:
-                candidate = _inflate_any(data if decoded is None else decoded, limit, "zlib")
+                candidate = inflate_any(data if decoded is None else decoded, limit, "zlib")
             except ProtocolError as exc:
                 if exc.status != 400:
                     raise
             if not _is_json_object(candidate):
                 raise ProtocolError("invalid store body: expected JSON, base64 or zlib data")
     if len(candidate) > limit:
-        raise _too_large("event", limit)
+        raise too_large("event", limit)
     return candidate
 
 
@@ -368,7 +237,7 @@ def loads_json(data: bytes) -> Any:
 
 def parse_event_json(data: bytes, limit: int = MAX_EVENT_BYTES) -> dict:
     if len(data) > limit:
-        raise _too_large("event", limit)
+        raise too_large("event", limit)
     value = loads_json(data)
     if type(value) is not dict:
         raise ProtocolError("event must be a JSON object")
@@ -439,7 +308,7 @@ def parse_envelope(
         data = bytes(data)
     size = len(data)
     if size > MAX_ENVELOPE_BYTES:
-        raise _too_large("envelope", MAX_ENVELOPE_BYTES)
+        raise too_large("envelope", MAX_ENVELOPE_BYTES)
     view = memoryview(data)
     end = data.find(b"\n")
     end = size if end < 0 else end
@@ -466,7 +335,7 @@ def parse_envelope(
             if end < size and data[end] != 0x0A:
                 raise _invalid_envelope("missing newline after header or payload")
         if item_header.get("type") in _SIZE_CAPPED_ITEMS and end - start > max_item_bytes:
-            raise _too_large(f"{item_header['type']} item", max_item_bytes)
+            raise too_large(f"{item_header['type']} item", max_item_bytes)
         if len(items) >= max_items:
             raise ProtocolError("too many envelope items", 413)
         items.append(EnvelopeItem(item_header, data[start:end]))

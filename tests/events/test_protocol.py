@@ -8,7 +8,6 @@ import json
 import time
 import tracemalloc
 import zlib
-from pathlib import Path
 
 import brotli
 import pytest
@@ -17,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import protocol
+from events.compression import decompress
 from events.protocol import (
     MAX_EVENT_BYTES,
     MAX_JSON_DEPTH,
@@ -24,7 +24,6 @@ from events.protocol import (
     Dsn,
     ProtocolError,
     decode_store_body,
-    decompress,
     extract_auth,
     loads_json,
     normalize_event_id,
@@ -34,8 +33,9 @@ from events.protocol import (
     parse_event_json,
     parse_udp_datagram,
 )
+from tests.payloads import FIXTURES
 
-FIXTURE = Path("/work/shared/fixtures/sentry_python_envelope.json")
+FIXTURE = FIXTURES / "sentry_python_envelope.json"
 EVENT = b'{"event_id":"df67a0b2c1d34e5f8a9b0c1d2e3f4a5b","level":"error","message":"boom"}'
 
 
