@@ -55,6 +55,7 @@ class Outcome:
     new_events: int
     created: bool
     regressed: bool
+    unignored: bool = False
 
 
 def decode_payload(payload: QueuedPayload) -> dict:
@@ -278,8 +279,17 @@ def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -
                 [Issue.Status.UNRESOLVED, True, now, issue_id, Issue.Status.RESOLVED],
             )
             regressed = cursor.rowcount == 1
+            # "Ignore for a while / until N more events" ends here, when the event arrives.
+            cursor.execute(
+                f"UPDATE {table} SET status = %s, ignore_until = NULL, ignore_until_count = NULL"
+                " WHERE id = %s AND status = %s AND (ignore_until <= %s OR times_seen >= ignore_until_count)",
+                [Issue.Status.UNRESOLVED, issue_id, Issue.Status.IGNORED, now],
+            )
+            unignored = cursor.rowcount == 1
             outcomes.append(
-                Outcome(issue_id, first.project_id, len(evs), issue_id in created, regressed)
+                Outcome(
+                    issue_id, first.project_id, len(evs), issue_id in created, regressed, unignored
+                )
             )
     return outcomes
 

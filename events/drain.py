@@ -80,6 +80,8 @@ def _emit(outcomes: list[digest.Outcome]) -> None:
             signals.issue_created.send(sender=digest.Outcome, **kwargs)
         elif outcome.regressed:
             signals.issue_regressed.send(sender=digest.Outcome, **kwargs)
+        elif outcome.unignored:
+            signals.issue_unignored.send(sender=digest.Outcome, **kwargs)
 
 
 def process_batch(batch_size: int | None = None) -> int:

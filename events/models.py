@@ -38,6 +38,11 @@ class Issue(models.Model):
     regressed = models.BooleanField(default=False)
     regressed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # An ignored issue comes back (unresolved) when either condition is met.
+    ignore_until = models.DateTimeField(null=True, blank=True)
+    ignore_until_count = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Unignore once times_seen reaches this."
+    )
 
     class Meta:
         constraints = [

@@ -7,3 +7,4 @@ from django.dispatch import Signal
 
 issue_created = Signal()
 issue_regressed = Signal()
+issue_unignored = Signal()  # an ignored issue passed its duration or event count

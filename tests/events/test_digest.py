@@ -210,3 +210,33 @@ def _payload(project, event):
     return QueuedPayload(
         project.id, event["event_id"], time.time(), "envelope", "", envelope(event), None
     )
+
+
+def test_ignored_issue_comes_back_after_its_event_count(ingest_queue):
+    project = ProjectFactory()
+    enqueue(ingest_queue, project, python_error())
+    drain.process_batch()
+    issue = Issue.objects.get(project=project)
+    Issue.objects.filter(id=issue.id).update(status=Issue.Status.IGNORED, ignore_until_count=3)
+    enqueue(ingest_queue, project, python_error())
+    drain.process_batch()
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.IGNORED and issue.times_seen == 2
+    enqueue(ingest_queue, project, python_error())
+    drain.process_batch()
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.UNRESOLVED and issue.ignore_until_count is None
+    assert issue.regressed is False
+
+
+def test_ignored_issue_comes_back_after_its_duration(ingest_queue):
+    project = ProjectFactory()
+    enqueue(ingest_queue, project, python_error())
+    drain.process_batch()
+    issue = Issue.objects.get(project=project)
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    Issue.objects.filter(id=issue.id).update(status=Issue.Status.IGNORED, ignore_until=past)
+    enqueue(ingest_queue, project, python_error())
+    drain.process_batch()
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.UNRESOLVED and issue.ignore_until is None
