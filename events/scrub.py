@@ -1,0 +1,335 @@
+"""Server-side secret scrubbing of canonical events (pure, stdlib only).
+
+``scrub_event`` filters, in place, ``request``, ``user`` (except id, email, username, ip_address
+and name, which count users), ``extra``, ``contexts``, breadcrumbs, the ``vars`` of every frame of
+every exception and thread, the message and exception values.  ``sdk``, ``modules``, ``tags``,
+``fingerprint`` and source context are left alone.
+
+Key rule, case-insensitive; a match replaces the whole value, whatever its type, with
+"[Filtered]" (``None`` stays ``None``):
+
+* substrings, distinctive enough to match anywhere: password passwd secret apikey api_key api-key
+  privatekey private_key private-key credential cookie csrf xsrf authorization sessionid sessid
+  stripetoken accesstoken authtoken authkey refreshtoken (so Set-Cookie, X-Api-Key,
+  client_secret, PHPSESSID, csrfmiddlewaretoken match; so does "secretary", accepted);
+* whole segments, after splitting on non-alphanumerics and camelCase humps: auth pwd token session
+  (X-Auth-Token, basic_auth, authKey, MYSQL_PWD, access_token, sessionKey match; author,
+  authority, authenticated, oauth, tokenizer, max_tokens, sessions do not).
+
+The rule also applies to ``[key, value]`` pairs inside a list (headers, query or cookie pairs),
+to the parameters of a query string or urlencoded body, and inside JSON bodies; changed bodies and
+query strings are re-serialised, untouched parts keep their exact text.  Any string is searched
+for card numbers (13-19 digits, single spaces or dashes allowed between groups, passing Luhn) and
+for URL passwords (``scheme://user:pw@host`` keeps the user).
+"""
+
+import json
+import re
+from urllib.parse import unquote_plus
+
+FILTERED = "[Filtered]"
+
+_SUBSTRINGS = (
+    "password", "passwd", "secret", "apikey", "api_key", "api-key", "privatekey", "private_key",
+    "private-key", "credential", "cookie", "csrf", "xsrf", "authorization", "sessionid", "sessid",
+    "stripetoken", "accesstoken", "authtoken", "authkey", "refreshtoken",
+)  # fmt: skip
+_SEGMENTS = frozenset({"auth", "pwd", "token", "session"})
+# user.id can legitimately be a Luhn-valid number and these fields are what counts users.
+_USER_KEEP = frozenset({"id", "email", "username", "ip_address", "name"})
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Maximal runs of digits with spaces/dashes; card rules are applied per run in Python, which is
+# much cheaper than a backtracking regex with a repeated optional-separator group.
+_RUN = re.compile(r"[0-9][0-9 -]{11,}[0-9]")
+_SEPARATOR = re.compile(r"([ -])")
+_DOUBLE_SEPARATOR = re.compile(r"([ -]{2,})")
+_STANDALONE = re.compile(r"(?<![0-9])[0-9]{13,19}(?![0-9])")
+# Luhn checks of multi-group windows allowed per event (or per scrub_string call): bounds the
+# Python work hostile runs like "1 1 1 1 ..." can cause; ordinary events use a handful.
+_WINDOW_BUDGET = 4096
+_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
+_URL_CREDS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:@/\s?#]*:)[^@/\s?#]+@")
+# Same shape, anchored on the literal "://" so scanning long text stays fast.
+_URL_HINT = re.compile(r"://[^:@/\s?#]*:[^@/\s?#]+@")
+# Digits become "d", everything else "."; with spaces and dashes deleted, 13 "d"s in a row are
+# necessary for a card number anywhere in the text: a cheap prefilter for the card search.
+_DIGIT_MARKS = bytes(100 if 48 <= b <= 57 else 46 for b in range(256))
+_CARD_HINT = b"d" * 13
+_CARD_FIRST_DIGITS = frozenset("23456")
+
+# Keys already classified.  Bounded so hostile events with millions of distinct keys cannot grow
+# memory; cleared when full so common keys get cached again.
+_SAFE: set = set()
+_SENSITIVE: set = set()
+_CACHE_MAX = 8192
+
+
+def _compute_sensitive(key: str) -> bool:
+    low = key.lower()
+    for token in _SUBSTRINGS:
+        if token in low:
+            return True
+    segments = _NON_ALNUM.split(_CAMEL.sub("_", key).lower())
+    return not _SEGMENTS.isdisjoint(segments)
+
+
+def is_sensitive_key(key) -> bool:
+    if key in _SAFE:
+        return False
+    if key in _SENSITIVE:
+        return True
+    hit = type(key) is str and _compute_sensitive(key)
+    if type(key) is not str or len(key) <= 100:
+        if len(_SAFE) + len(_SENSITIVE) >= _CACHE_MAX:
+            _SAFE.clear()
+            _SENSITIVE.clear()
+        (_SENSITIVE if hit else _SAFE).add(key)
+    return hit
+
+
+def _luhn(digits: str) -> bool:
+    """Card-like: issued card numbers start with 2-6 (Mastercard, Amex, Visa, Discover...);
+    this keeps 13-digit millisecond timestamps (1...) that happen to pass Luhn."""
+    if digits[:1] not in _CARD_FIRST_DIGITS:
+        return False
+    rev = digits.encode()[::-1]
+    kept, doubled = rev[0::2], rev[1::2]
+    return (sum(kept) + sum(doubled.translate(_DOUBLED)) - 48 * len(rev)) % 10 == 0
+
+
+def _standalone_repl(m: re.Match) -> str:
+    return FILTERED if _luhn(m.group()) else m.group()
+
+
+def _filter_piece(piece: str, budget: list[int]) -> str:
+    """Filter cards in digit groups joined by single separators."""
+    digits = piece.replace(" ", "").replace("-", "")
+    if len(digits) < 13:
+        return piece
+    if len(digits) <= 19 and _luhn(digits):
+        return FILTERED
+    if len(digits) == len(piece):
+        return piece  # one unseparated number of the wrong length or checksum
+    if budget[0] <= 0:  # only hostile or bizarre text gets here: still catch unseparated cards
+        return _STANDALONE.sub(_standalone_repl, piece)
+    # Look for a card made of whole consecutive groups ("ref 12 4111 1111 1111 1111").
+    groups = _SEPARATOR.split(piece)
+    numbers = groups[::2]
+    out, i = [], 0
+    while i < len(numbers) and budget[0] > 0:
+        total, j, hit = 0, i, 0
+        while j < len(numbers) and total + len(numbers[j]) <= 19:
+            total += len(numbers[j])
+            j += 1
+            if total >= 13:
+                budget[0] -= 1
+                if _luhn("".join(numbers[i:j])):
+                    hit = j  # keep extending: the longest valid window wins
+        if hit:
+            out += [FILTERED, *groups[2 * hit - 1 : 2 * hit]]
+            i = hit
+        else:
+            out += groups[2 * i : 2 * i + 2]
+            i += 1
+    out.append(_STANDALONE.sub(_standalone_repl, "".join(groups[2 * i :])))
+    return "".join(out)
+
+
+def _filter_cards(s: str, budget: list[int]) -> str:
+    def repl(m: re.Match) -> str:
+        # Only single spaces/dashes join groups of one number.
+        pieces = _DOUBLE_SEPARATOR.split(m.group())
+        for k in range(0, len(pieces), 2):
+            if len(pieces[k]) >= 13:
+                pieces[k] = _filter_piece(pieces[k], budget)
+        return "".join(pieces)
+
+    return _RUN.sub(repl, s)
+
+
+def _scrub_text(s: str, urls: bool, cards: bool, budget: list[int]) -> str:
+    out = s
+    if urls and "@" in s and "://" in s:
+        out = _URL_CREDS.sub(r"\1" + FILTERED + "@", s)
+    if cards and _CARD_HINT in out.encode("utf-8", "surrogatepass").translate(_DIGIT_MARKS, b" -"):
+        out = _filter_cards(out, budget)
+    return s if out == s else out
+
+
+def scrub_string(s: str) -> str:
+    """Filter card numbers and URL passwords inside one string; returns ``s`` itself if clean."""
+    return _scrub_text(s, True, True, [_WINDOW_BUDGET])
+
+
+class _Batch:
+    """Walks containers, filtering sensitive keys, and collects every string leaf.  The strings
+    are then checked together: one scan of their concatenation is far cheaper than a check per
+    string, and it almost always finds nothing."""
+
+    __slots__ = ("texts", "nodes", "slots", "changed", "budget")
+
+    def __init__(self):
+        self.texts: list[str] = []
+        # Where the strings live, re-visited only when the scan finds something.
+        self.nodes: list = []
+        self.slots: list[tuple] = []
+        self.changed = 0
+        self.budget = [_WINDOW_BUDGET]
+
+    def add(self, container, key) -> None:
+        value = container[key]
+        if type(value) is str:
+            self.texts.append(value)
+            self.slots.append((container, key))
+        elif type(value) is dict or type(value) is list:
+            self.walk(value)
+
+    def filter(self, container, key) -> None:
+        if container[key] is not None and container[key] != FILTERED:
+            container[key] = FILTERED
+            self.changed += 1
+
+    def walk(self, root) -> None:
+        stack = [root]
+        pop, push = stack.pop, stack.append
+        keep, visit, safe, sensitive = self.texts.append, self.nodes.append, _SAFE, is_sensitive_key
+        while stack:
+            node = pop()
+            visit(node)
+            if type(node) is dict:
+                if not node.keys() <= safe:
+                    for k in node:
+                        if sensitive(k):
+                            self.filter(node, k)
+                for v in node.values():
+                    if type(v) is str:
+                        keep(v)
+                    elif type(v) is dict or type(v) is list:
+                        push(v)
+                continue
+            for v in node:
+                tv = type(v)
+                if tv is str:
+                    keep(v)
+                elif tv is list:
+                    # A [key, value] pair in a list of them: headers, query or cookie pairs.
+                    if len(v) == 2 and type(v[0]) is str and len(v[0]) <= 100 and sensitive(v[0]):
+                        self.filter(v, 1)
+                    push(v)
+                elif tv is dict:
+                    push(v)
+
+    def finish(self) -> int:
+        """Scrub the collected strings; returns how many values were changed in total."""
+        joined = "\x00".join(self.texts)
+        urls = "@" in joined and _URL_HINT.search(joined) is not None
+        marks = joined.encode("utf-8", "surrogatepass").translate(_DIGIT_MARKS, b" -")
+        cards = _CARD_HINT in marks
+        if not (urls or cards):
+            return self.changed
+        for node in self.nodes:
+            for key, text in node.items() if type(node) is dict else enumerate(node):
+                if type(text) is str:
+                    self._scrub(node, key, text, urls, cards)
+        for container, key in self.slots:
+            self._scrub(container, key, container[key], urls, cards)
+        return self.changed
+
+    def _scrub(self, container, key, text: str, urls: bool, cards: bool) -> None:
+        new = _scrub_text(text, urls, cards, self.budget)
+        if new is not text:
+            container[key] = new
+            self.changed += 1
+
+
+def scrub_query(qs: str) -> str:
+    """Filter sensitive parameters of ``a=1&token=x``; untouched parts keep their exact text."""
+    parts = qs.split("&")
+    changed = False
+    for i, part in enumerate(parts):
+        key, sep, value = part.partition("=")
+        if not sep:
+            continue
+        name = unquote_plus(key) if ("%" in key or "+" in key) else key
+        new = FILTERED if is_sensitive_key(name) else scrub_string(value)
+        if new != value:
+            parts[i] = key + "=" + new
+            changed = True
+    return "&".join(parts) if changed else qs
+
+
+def _scrub_body(body: str) -> str:
+    if body.lstrip()[:1] in ("{", "["):
+        try:
+            parsed = json.loads(body)
+            batch = _Batch()
+            batch.walk(parsed)
+            return json.dumps(parsed, ensure_ascii=False) if batch.finish() else body
+        except (ValueError, RecursionError):
+            pass
+    if "=" in body and "\n" not in body:
+        body = scrub_query(body)
+    return scrub_string(body)
+
+
+def _scrub_url(url: str) -> str:
+    base, sep, query = url.partition("?")
+    base = scrub_string(base)
+    return base + sep + scrub_query(query) if sep else base
+
+
+def _scrub_request(req: dict, batch: _Batch) -> None:
+    for k, v in req.items():
+        if is_sensitive_key(k):  # e.g. "cookies", whatever its form
+            batch.filter(req, k)
+        elif type(v) is str and k in ("url", "query_string", "data"):
+            req[k] = {"url": _scrub_url, "query_string": scrub_query, "data": _scrub_body}[k](v)
+        else:
+            batch.add(req, k)
+
+
+def _scrub_frames(container, batch: _Batch) -> None:
+    if type(container) is dict:
+        container = container.get("values")
+    if type(container) is not list:
+        return
+    for item in container:
+        if type(item) is not dict:
+            continue
+        if "value" in item:
+            batch.add(item, "value")
+        stacktrace = item.get("stacktrace")
+        frames = stacktrace.get("frames") if type(stacktrace) is dict else None
+        if type(frames) is list:
+            for frame in frames:
+                if type(frame) is dict and "vars" in frame:
+                    batch.add(frame, "vars")
+
+
+def scrub_event(event: dict) -> dict:
+    """Filter secrets in place (see module docstring); returns ``event``.  Never raises."""
+    if type(event) is not dict:
+        return event
+    batch = _Batch()
+    for key in ("extra", "contexts", "breadcrumbs", "logentry", "message"):
+        if key in event:
+            batch.add(event, key)
+    if type(event.get("request")) is dict:
+        _scrub_request(event["request"], batch)
+    user = event.get("user")
+    if type(user) is dict:
+        for k in user:
+            if k in _USER_KEEP:
+                continue
+            if is_sensitive_key(k):
+                batch.filter(user, k)
+            else:
+                batch.add(user, k)
+    _scrub_frames(event.get("exception"), batch)
+    _scrub_frames(event.get("threads"), batch)
+    if type(event.get("stacktrace")) is dict:  # raven 3 layout, if normalisation left it
+        _scrub_frames([{"stacktrace": event["stacktrace"]}], batch)
+    batch.finish()
+    return event
