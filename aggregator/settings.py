@@ -57,7 +57,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "aggregator.csp.ContentSecurityPolicyMiddleware",
 ]
+
+# Every page's Content-Security-Policy (aggregator/csp.py): our own static files only, no inline
+# script or style, so injected markup in event data could not run even if it escaped.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 ROOT_URLCONF = "aggregator.urls"
 WSGI_APPLICATION = "aggregator.wsgi.application"
@@ -100,7 +109,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="")
 
 # --- Celery: Redis or RabbitMQ when CELERY_BROKER_URL says so, else a folder under DATA_DIR.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
     _broker_dir.mkdir(exist_ok=True)
@@ -149,6 +158,7 @@ INGEST_MAX_SPOOL = env.int("INGEST_MAX_SPOOL", default=100_000)
 # Off in unit tests, which drain the queue themselves.
 INGEST_AUTO_DRAIN = env.bool("INGEST_AUTO_DRAIN", default=True)
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=20 * 1024 * 1024)
+UDP_RCVBUF_BYTES = env.int("UDP_RCVBUF_BYTES", default=8 * 1024 * 1024)  # manage.py udpserver
 
 if REDIS_URL:
     CACHES = {
@@ -175,6 +185,11 @@ CORS_ALLOW_HEADERS = [
 ]
 CORS_EXPOSE_HEADERS = ["x-sentry-error", "x-sentry-rate-limits", "retry-after"]
 
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "events:overview"
+LOGOUT_REDIRECT_URL = "login"
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="aggregator@localhost")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -190,6 +205,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Serve app static files even where collectstatic has not run (tests, a fresh checkout).
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
