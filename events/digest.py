@@ -67,9 +67,9 @@ def decode_payload(payload: QueuedPayload) -> dict:
         item = protocol.parse_envelope(data).event_item()
         if item is None:
             raise protocol.ProtocolError("envelope has no event item")
-        return protocol.parse_event_json(item.payload)
+        return protocol.parse_event_json(item.payload, check_depth=False)  # checked at the edge
     data = compression.decompress(payload.body, payload.content_encoding, protocol.MAX_EVENT_BYTES)
-    return protocol.parse_event_json(protocol.decode_store_body(data))
+    return protocol.parse_event_json(protocol.decode_store_body(data), check_depth=False)
 
 
 def _message_text(event: dict) -> str:

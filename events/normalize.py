@@ -12,6 +12,8 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+import orjson
+
 from .titles import format_message
 
 MAX_FUTURE_SECONDS = 60.0
@@ -128,6 +130,8 @@ def normalize_level(value: object) -> str:
 
 
 def _text(value: str) -> str:
+    if value.isascii():  # O(1) in CPython, and nearly every string is ASCII
+        return value
     try:
         value.encode("utf-8")
         return value
@@ -186,8 +190,20 @@ def _timestamp(value: object, received: float) -> float:
     return ts
 
 
-def _clean(value: object, depth: int = 0) -> object:
+def _clean(value: object) -> object:
     """A JSON-safe copy of value; _DROP for what cannot be represented."""
+    if type(value) in (dict, list):
+        # Nearly always already clean (it came from a JSON parser): copy it in C. orjson
+        # refuses what needs cleaning (huge ints, odd keys, lone surrogates, depth > 254);
+        # the incoming JSON is depth-capped well below that at the edge.
+        try:
+            return orjson.loads(orjson.dumps(value))
+        except orjson.JSONEncodeError:
+            pass
+    return _clean_slow(value)
+
+
+def _clean_slow(value: object, depth: int = 0) -> object:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -201,12 +217,12 @@ def _clean(value: object, depth: int = 0) -> object:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            cleaned = _clean(item, depth + 1)
+            cleaned = _clean_slow(item, depth + 1)
             if cleaned is not _DROP:
                 out[_text(key) if isinstance(key, str) else str(key)] = cleaned
         return out
     if isinstance(value, list | tuple):
-        return [c for c in (_clean(item, depth + 1) for item in value) if c is not _DROP]
+        return [c for c in (_clean_slow(item, depth + 1) for item in value) if c is not _DROP]
     return _DROP
 
 

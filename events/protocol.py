@@ -225,20 +225,24 @@ def _loads_fallback(data: bytes | str, error: orjson.JSONDecodeError) -> Any:
     return value
 
 
-def loads_json(data: bytes) -> Any:
-    """Parse JSON leniently (NaN/Infinity ok) but safely; errors become ProtocolError(400)."""
+def loads_json(data: bytes, check_depth: bool = True) -> Any:
+    """Parse JSON leniently (NaN/Infinity ok) but safely; errors become ProtocolError(400).
+
+    `check_depth=False` is for bytes that already passed the check once (the worker
+    re-reads what the edge validated); orjson itself stops at depth 1024."""
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         return _loads_fallback(data, exc)
-    _check_depth(value)
+    if check_depth:
+        _check_depth(value)
     return value
 
 
-def parse_event_json(data: bytes, limit: int = MAX_EVENT_BYTES) -> dict:
+def parse_event_json(data: bytes, limit: int = MAX_EVENT_BYTES, check_depth: bool = True) -> dict:
     if len(data) > limit:
         raise too_large("event", limit)
-    value = loads_json(data)
+    value = loads_json(data, check_depth)
     if type(value) is not dict:
         raise ProtocolError("event must be a JSON object")
     return value
