@@ -95,6 +95,21 @@ class RedisStreamQueue:
 
     def read(self, count: int, visibility_timeout: float) -> list[Message]:
         self._ensure_group()
+        try:
+            entries = self._read(count, visibility_timeout)
+        except redis.ResponseError as exc:
+            # Redis came back empty (restarted without persistence, flushed, failed over):
+            # the web's XADD made a new stream without our group. Make it and read again.
+            if not str(exc).startswith("NOGROUP"):
+                raise
+            self._group_ready = False
+            self._ensure_group()
+            entries = self._read(count, visibility_timeout)
+        return [
+            _decode(mid.decode(), fields.get(b"m", b""), fields.get(b"b", b"")) for mid, fields in entries
+        ]
+
+    def _read(self, count: int, visibility_timeout: float) -> list:
         consumer = consumer_name()
         # Messages a dead reader left behind come first, then new ones.
         _, claimed, _ = self.client.xautoclaim(
@@ -107,10 +122,7 @@ class RedisStreamQueue:
             )
             for _stream, items in response or []:
                 entries.extend(items)
-        return [
-            _decode(mid.decode(), fields.get(b"m", b""), fields.get(b"b", b""))
-            for mid, fields in entries
-        ]
+        return entries
 
     def ack(self, ids: list[str]) -> None:
         if ids:
