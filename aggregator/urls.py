@@ -3,5 +3,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("events.ingest_urls")),
+    path("", include("events.airbrake_urls")),  # Airbrake/Errbit notifier API
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("projects.urls")),  # before events: /orgs/<org>/projects/new/
+    path("", include("events.urls")),
 ]

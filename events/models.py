@@ -4,7 +4,9 @@ Rows here are written by one path, `events.digest.store_batch`; see there for ho
 counters stay exact under concurrent workers and redelivered messages.
 """
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from projects.models import Project
 
@@ -43,6 +45,13 @@ class Issue(models.Model):
     ignore_until_count = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Unignore once times_seen reaches this."
     )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_issues",
+    )
 
     class Meta:
         constraints = [
@@ -52,8 +61,19 @@ class Issue(models.Model):
             ),
         ]
         indexes = [
-            # The issue list: one project's issues of one status, most recent first.
-            models.Index(fields=["project", "status", "-last_seen"], name="issue_list_idx"),
+            # The issue list: one project's issues of one status in each sort order, with the
+            # id as tie-breaker so a keyset cursor (sort key, id) is one index range scan.
+            models.Index(fields=["project", "status", "last_seen", "id"], name="issue_list_idx"),
+            models.Index(
+                fields=["project", "status", "first_seen", "id"], name="issue_list_first_idx"
+            ),
+            models.Index(
+                fields=["project", "status", "times_seen", "id"], name="issue_list_count_idx"
+            ),
+            # Status "all" in one project, and the list across projects (ordered scan, filtered).
+            models.Index(fields=["project", "last_seen", "id"], name="issue_list_any_status_idx"),
+            models.Index(fields=["status", "last_seen", "id"], name="issue_list_all_projects_idx"),
+            # Full-text search: a GIN index on PostgreSQL only, see migration 0004.
         ]
 
     def __str__(self) -> str:
@@ -102,6 +122,10 @@ class IssueTag(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issue", "key", "value"], name="unique_issue_tag"),
         ]
+        indexes = [
+            # Issue list filters `environment:prod`, `tag:value`: issues having a tag value.
+            models.Index(fields=["key", "value", "issue"], name="issuetag_value_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key}={self.value} ({self.count})"
@@ -139,3 +163,33 @@ class FailedPayload(models.Model):
 
     def __str__(self) -> str:
         return f"failed payload {self.pk}: {self.reason[:60]}"
+
+
+class Activity(models.Model):
+    """The issue page's log: every state change, by whom (None: the system) and when."""
+
+    class Kind(models.TextChoices):
+        RESOLVED = "resolved", "resolved the issue"
+        UNRESOLVED = "unresolved", "marked the issue unresolved"
+        IGNORED = "ignored", "ignored the issue"
+        ASSIGNED = "assigned", "assigned the issue"
+        UNASSIGNED = "unassigned", "unassigned the issue"
+        REGRESSED = "regressed", "issue regressed: a new event after it was resolved"
+        UNIGNORED = "unignored", "issue came back: its ignore condition was met"
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="activities")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The issue page: one issue's latest activity.
+            models.Index(fields=["issue", "-created"], name="activity_issue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on issue {self.issue_id}"

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from . import views
+
+app_name = "projects"
+
+urlpatterns = [
+    path("orgs/<slug:org_slug>/", views.organization, name="organization"),
+    path("orgs/<slug:org_slug>/members/add/", views.add_member, name="add-member"),
+    path(
+        "orgs/<slug:org_slug>/members/<int:membership_id>/remove/",
+        views.remove_member,
+        name="remove-member",
+    ),
+    path("orgs/<slug:org_slug>/projects/new/", views.project_create, name="create"),
+    path(
+        "orgs/<slug:org_slug>/projects/<slug:project_slug>/setup/",
+        views.project_setup,
+        name="setup",
+    ),
+    path(
+        "orgs/<slug:org_slug>/projects/<slug:project_slug>/settings/",
+        views.project_settings,
+        name="settings",
+    ),
+    path("orgs/<slug:org_slug>/projects/<slug:project_slug>/keys/", views.key_action, name="keys"),
+]

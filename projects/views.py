@@ -1,0 +1,158 @@
+"""Organization pages, project creation and settings, DSN keys and members."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.views.decorators.http import require_POST
+
+from . import access
+from .forms import AddMemberForm, KeyForm, ProjectForm
+from .models import Membership, ProjectKey
+
+
+@login_required
+def organization(request, org_slug):
+    membership = access.membership_or_404(request.user, org_slug)
+    org = membership.organization
+    return render(request, "projects/organization.html", {
+        "organization": org, "membership": membership, "is_admin": access.is_admin(membership),
+        "members": org.memberships.select_related("user").order_by("user__username"),
+        "projects": org.projects.order_by("name"),
+        "form": AddMemberForm(organization=org),
+    })  # fmt: skip
+
+
+def _invite(request, user, org) -> None:
+    """Mail a new member a link to choose a password (the password-reset confirm page)."""
+    link = request.build_absolute_uri(reverse("password_reset_confirm", kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }))  # fmt: skip
+    context = {"user": user, "organization": org, "link": link, "inviter": request.user}
+    send_mail(
+        render_to_string("projects/emails/invite_subject.txt", context).strip(),
+        render_to_string("projects/emails/invite_body.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+
+
+@login_required
+@require_POST
+def add_member(request, org_slug):
+    membership = access.membership_or_404(request.user, org_slug, admin=True)
+    org = membership.organization
+    form = AddMemberForm(request.POST, organization=org)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("projects:organization", org.slug)
+    role = form.cleaned_data["role"]
+    if not access.can_grant(membership, role):
+        messages.error(request, "Only owners can add owners.")
+        return redirect("projects:organization", org.slug)
+    email = form.cleaned_data["email"]
+    with transaction.atomic():
+        user = form.existing_user
+        invited = user is None
+        if invited:
+            user = get_user_model().objects.create_user(username=email[:150], email=email)
+        Membership.objects.create(user=user, organization=org, role=role)
+    if invited:
+        _invite(request, user, org)
+        messages.success(request, f"Invited {email}: they were sent a link to choose a password.")
+    else:
+        messages.success(request, f"Added {user.get_username()} to {org.name}.")
+    return redirect("projects:organization", org.slug)
+
+
+@login_required
+@require_POST
+def remove_member(request, org_slug, membership_id):
+    membership = access.membership_or_404(request.user, org_slug, admin=True)
+    target = membership.organization.memberships.filter(pk=membership_id).first()
+    owners = membership.organization.memberships.filter(role=Membership.Role.OWNER).count()
+    if target is None:
+        messages.error(request, "No such member.")
+    elif target.role == Membership.Role.OWNER and (
+        membership.role != Membership.Role.OWNER or owners == 1
+    ):
+        messages.error(request, "Only an owner can remove an owner, and never the last one.")
+    else:
+        target.delete()
+        messages.success(request, f"Removed {target.user.get_username()}.")
+    return redirect("projects:organization", org_slug)
+
+
+@login_required
+def project_create(request, org_slug):
+    org = access.membership_or_404(request.user, org_slug, admin=True).organization
+    form = ProjectForm(request.POST or None, organization=org)
+    if request.method == "POST" and form.is_valid():
+        project = form.save()
+        messages.success(request, f"Project {project.name} created. Send it events with this DSN.")
+        return redirect("projects:setup", org.slug, project.slug)
+    return render(request, "projects/project_create.html", {"organization": org, "form": form})
+
+
+@login_required
+def project_setup(request, org_slug, project_slug):
+    project = access.project_or_404(request.user, org_slug, project_slug)
+    key = project.keys.filter(is_active=True).order_by("pk").first()
+    return render(request, "projects/project_setup.html", {"project": project, "key": key})
+
+
+@login_required
+def project_settings(request, org_slug, project_slug):
+    project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
+    form = ProjectForm(request.POST or None, instance=project, organization=project.organization)
+    if request.method == "POST" and form.is_valid():
+        project = form.save()
+        messages.success(request, "Project saved.")
+        return redirect("projects:settings", project.organization.slug, project.slug)
+    keys = list(project.keys.order_by("pk"))
+    for key in keys:
+        key.form = KeyForm(instance=key, prefix=f"key{key.pk}")
+    return render(request, "projects/project_settings.html", {
+        "project": project, "form": form, "keys": keys, "new_key_form": KeyForm(prefix="new"),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def key_action(request, org_slug, project_slug):
+    project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
+    action = request.POST.get("action")
+    key = (
+        project.keys.filter(pk=request.POST.get("key") or 0).first() if action != "create" else None
+    )
+    if action == "create":
+        form = KeyForm(request.POST, prefix="new", instance=ProjectKey(project=project))
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Key created.")
+    elif key is None:
+        messages.error(request, "No such key.")
+    elif action == "update":
+        form = KeyForm(request.POST, prefix=f"key{key.pk}", instance=key)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Key saved.")
+        else:
+            messages.error(request, "Rate limit must be a positive number or empty.")
+    elif action in ("disable", "enable"):
+        key.is_active = action == "enable"
+        key.save(update_fields=["is_active"])
+        messages.success(request, f"Key {action}d.")
+    elif action == "delete":
+        key.delete()
+        messages.success(request, "Key deleted.")
+    return redirect("projects:settings", project.organization.slug, project.slug)
