@@ -1,0 +1,574 @@
+"""UDP ingestion (protocols.md §8): raven's datagrams, the same checks as HTTP, the same queue.
+
+A datagram is `<X-Sentry-Auth value>\\n\\n<payload>`, the payload base64(zlib(JSON)) as raven
+sends it, or plain zlib, or plain JSON. UDP has no answer, so a bad datagram is counted under
+a reason (see REASONS) and logged at a limited pace instead of answered.
+
+Three parts:
+- pure functions: `split_datagram` (size, auth header) and `decode_event` (payload -> event);
+- `Listener`: the checks that need the database and the queue (key, project, rate limit,
+  hand-off), run on one processing thread so that the asyncio loop only receives;
+- `serve`: the socket (large SO_RCVBUF), the asyncio protocol, the thread, the stats file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import copy
+import json
+import logging
+import os
+import queue as queue_module
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import compression, protocol
+from .errors import ProtocolError
+from .queue import QueuedPayload
+
+log = logging.getLogger(__name__)
+
+# Bigger than any UDP payload (65,507 over IPv4), so by default only decoding caps the size.
+MAX_DATAGRAM_BYTES = 65_535
+MAX_HEADER_BYTES = 2048  # the auth line is ~150 bytes; no "\n\n" this early: not raven's format
+DEFAULT_RCVBUF = 8 * 1024 * 1024
+MAX_PENDING_BYTES = 64 * 1024 * 1024  # received but not yet processed, in this process
+BATCH_SIZE = 500
+REJECT_LOG_INTERVAL = 10.0  # seconds between two log lines for the same reason
+
+# Every reason a datagram can be refused for; the stats file counts each one.
+REASONS = {
+    "too_large": "datagram or decoded event over the size limit",
+    "missing_auth": "no `Sentry sentry_key=...` header line before a blank line",
+    "bad_auth": "auth header malformed or protocol version unsupported",
+    "unknown_key": "no project key with this public key",
+    "disabled_key": "the key is disabled",
+    "wrong_project": "the payload's `project` is not the key's project",
+    "bad_project": "the payload's `project` is not a project id",
+    "bad_payload": "payload is not JSON, zlib or base64(zlib)",
+    "bad_json": "payload decodes to invalid JSON or not an object",
+    "rate_limited": "the key's or project's events-per-minute limit is reached",
+    "overloaded": "the ingest backlog is past its bound, or queue and spool are unusable",
+    "keys_unavailable": "the database is down and the key is in no cache",
+    "backlog_full": "this listener had more unprocessed datagrams than it keeps in memory",
+    "internal_error": "a bug: logged with its traceback",
+}
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+# --- Pure parsing ---------------------------------------------------------------------------
+
+
+def split_datagram(data: bytes, max_bytes: int = MAX_DATAGRAM_BYTES) -> tuple[protocol.Auth, bytes]:
+    """Check the size and the auth header line; return (auth, payload still encoded)."""
+    if len(data) > max_bytes:
+        raise Rejected("too_large", f"datagram of {len(data)} bytes, limit {max_bytes}")
+    start = len(data) - len(data.lstrip())
+    if data[start : start + 1] in (b"{", b""):
+        raise Rejected("missing_auth", "no auth header line")
+    sep, skip = data.find(b"\n\n", 0, MAX_HEADER_BYTES), 2
+    if sep < 0:
+        sep, skip = data.find(b"\r\n\r\n", 0, MAX_HEADER_BYTES), 4
+    if sep < 0:
+        raise Rejected("missing_auth", "no auth header line")
+    try:
+        header = data[:sep].decode("utf-8").strip()
+        auth = protocol.extract_auth({}, protocol.parse_auth_header(header))
+    except UnicodeDecodeError:
+        raise Rejected("bad_auth", "auth header is not UTF-8") from None
+    except ProtocolError as exc:
+        raise Rejected("bad_auth", exc.detail) from None
+    if auth is None or not auth.public_key:
+        raise Rejected("missing_auth", "auth header without sentry_key")
+    return auth, data[sep + skip :]
+
+
+def _raven_body(payload: bytes, limit: int) -> bytes | None:
+    """raven's base64(zlib(JSON)) decoded directly (half the time of the general sniffing
+    in decode_store_body); None when the payload is not that."""
+    if payload[:1] != b"e":  # a zlib header (0x78 …) always base64-encodes to "e…"
+        return None
+    try:
+        compressed = binascii.a2b_base64(payload, strict_mode=True)
+    except binascii.Error:
+        return None
+    body = compression.inflate_any(compressed, limit, "zlib")
+    if body.lstrip()[:1] != b"{":
+        raise ProtocolError("invalid store body: expected a JSON object")
+    return body
+
+
+def decode_event(payload: bytes, limit: int = protocol.MAX_EVENT_BYTES) -> tuple[dict, bytes]:
+    """base64(zlib), zlib or plain JSON -> (event dict, its JSON bytes)."""
+    payload = payload.strip()
+    try:
+        body = _raven_body(payload, limit)
+        if body is None:
+            body = protocol.decode_store_body(payload, limit)
+    except ProtocolError as exc:
+        raise Rejected("too_large" if exc.status == 413 else "bad_payload", exc.detail) from None
+    try:
+        event = protocol.parse_event_json(body, limit)
+    except ProtocolError as exc:
+        raise Rejected("too_large" if exc.status == 413 else "bad_json", exc.detail) from None
+    return event, body
+
+
+def payload_project(event: dict) -> int | None:
+    """The project id raven puts in the payload (a string), None when absent."""
+    value = event.get("project")
+    if value is None or value == "":
+        return None
+    text = "" if isinstance(value, bool) else str(value).strip()
+    if (
+        not isinstance(value, str | int)
+        or not (text.isascii() and text.isdigit())
+        or len(text) > 18
+    ):
+        raise Rejected("bad_project", f"project {str(value)[:40]!r} is not a project id")
+    return int(text)
+
+
+# --- Counters ------------------------------------------------------------------------------
+
+
+class Stats:
+    """Counters of one listener, written now and then as JSON for `manage.py udpstats`.
+
+    Each counter has one writer: `received`/`bytes`/`backlog_full` the event loop, the rest
+    the processing thread (which also writes the file), so no lock is needed."""
+
+    def __init__(self, path: Path | None, bind: str, sock: socket.socket | None = None):
+        self.path, self.bind, self.sock = path, bind, sock
+        self.started = time.time()
+        self.received = self.bytes = self.backlog_full = 0
+        self.first_received_at = self.last_received_at = None
+        self.accepted = 0
+        self.last_accepted_at = None
+        self.rejected: Counter[str] = Counter()
+        self.handoff_seconds = 0.0
+        self.handoff_batches = 0
+        self.rcvbuf = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) if sock else None
+
+    def snapshot(self) -> dict:
+        rejected = dict(self.rejected)
+        if self.backlog_full:
+            rejected["backlog_full"] = self.backlog_full
+        drops, queued = socket_counters(self.sock) if self.sock is not None else (None, None)
+        return {
+            "bind": self.bind,
+            "pid": os.getpid(),
+            "started": self.started,
+            "updated": time.time(),
+            "received": self.received,
+            "bytes": self.bytes,
+            "accepted": self.accepted,
+            "rejected": rejected,
+            "rejected_total": sum(rejected.values()),
+            "pending": self.received - self.accepted - sum(rejected.values()),
+            "first_received_at": self.first_received_at,
+            "last_received_at": self.last_received_at,
+            "last_accepted_at": self.last_accepted_at,
+            "socket_drops": drops,
+            "socket_queued_bytes": queued,
+            "rcvbuf": self.rcvbuf,
+            "handoff_batches": self.handoff_batches,
+            "handoff_seconds": round(self.handoff_seconds, 6),
+        }
+
+    def write(self) -> None:
+        if self.path is None:
+            return
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(self.snapshot(), indent=1))
+            os.replace(tmp, self.path)
+        except OSError:
+            log.warning("could not write UDP stats to %s", self.path, exc_info=True)
+
+
+def socket_counters(sock: socket.socket) -> tuple[int | None, int | None]:
+    """(datagrams the kernel dropped for this socket, bytes waiting in its buffer) on Linux."""
+    try:
+        inode = str(os.fstat(sock.fileno()).st_ino)
+    except (OSError, ValueError):
+        return None, None
+    for name in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(name) as table:
+                next(table, None)
+                for line in table:
+                    fields = line.split()
+                    if len(fields) >= 13 and fields[9] == inode:
+                        queued = int(fields[4].partition(":")[2], 16)
+                        return int(fields[12]), queued
+        except (OSError, ValueError):
+            continue
+    return None, None
+
+
+def stats_path(data_dir: Path, bind: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in bind)
+    return Path(data_dir) / f"udp-stats-{safe}.json"
+
+
+class RejectLog:
+    """One warning per reason per interval, with the number left unlogged in between."""
+
+    def __init__(self, interval: float = REJECT_LOG_INTERVAL):
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._quiet: Counter[str] = Counter()
+
+    def __call__(self, reason: str, detail: str, addr) -> None:
+        now = time.monotonic()
+        if now - self._last.get(reason, -self.interval) < self.interval:
+            self._quiet[reason] += 1
+            return
+        self._last[reason] = now
+        more = self._quiet.pop(reason, 0)
+        suffix = f" (+{more} more since the last message)" if more else ""
+        source = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) and len(addr) >= 2 else addr
+        log.warning("udp: rejected datagram from %s: %s: %s%s", source, reason, detail, suffix)
+
+
+# --- Batched hand-off ----------------------------------------------------------------------
+
+
+class BulkUnsupported(Exception):
+    """The configured queue has no batched push we know of: hand off one by one."""
+
+
+def push_all(queue, payloads: list[QueuedPayload]) -> None:
+    """Push a batch with one round trip / one transaction, through the queue's own `push`
+    (so the stored format stays the queue's business): a Redis pipeline, or one SQLite
+    transaction. On an error nothing (SQLite) or a prefix (Redis: redelivery-safe, event ids
+    are unique) was pushed, and the caller falls back to one-by-one hand-offs."""
+    from .queue import RedisStreamQueue, SqliteQueue
+
+    if isinstance(queue, SqliteQueue) and hasattr(queue, "_conn"):
+        conn = queue._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for payload in payloads:
+                queue.push(payload)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    elif isinstance(queue, RedisStreamQueue) and hasattr(queue, "client"):
+        batch = copy.copy(queue)
+        batch.client = queue.client.pipeline(transaction=False)
+        for payload in payloads:
+            batch.push(payload)
+        batch.client.execute()
+    else:
+        raise BulkUnsupported(type(queue).__name__)
+
+
+def bulk_hand_off(payloads: list[QueuedPayload]) -> None:
+    """handoff.hand_off for a whole batch: the backlog bound, one push, one drain request.
+    Raises handoff.Overloaded, BulkUnsupported or a queue error (then: one by one, which
+    spools when the queue is away)."""
+    from . import handoff
+    from .queue import get_queue
+
+    queue = get_queue()
+    check_backlog = getattr(handoff, "_check_backlog", None)
+    if check_backlog is None:
+        raise BulkUnsupported("handoff has no backlog check")
+    check_backlog(queue)
+    push_all(queue, payloads)
+    replay_soon = getattr(handoff, "_replay_soon", None)
+    if replay_soon is not None:
+        replay_soon()
+    handoff.request_drain()
+
+
+# --- The checks that need Django ---------------------------------------------------------
+
+
+@dataclass
+class Listener:
+    """Receives datagrams from the event loop (`submit`) and checks and hands them off on
+    its own thread (`run`), in batches."""
+
+    stats: Stats
+    lookup: Callable | None = None  # public key -> keys.KeyInfo | None
+    rate_check: Callable | None = None  # KeyInfo -> (seconds, scope) | None
+    hand_off: Callable | None = None  # QueuedPayload -> None, may raise handoff.Overloaded
+    bulk: Callable | None = None  # list[QueuedPayload] -> None; default: bulk_hand_off
+    max_datagram: int = MAX_DATAGRAM_BYTES
+    max_pending_bytes: int = MAX_PENDING_BYTES
+    batch_size: int = BATCH_SIZE
+    stats_interval: float = 1.0
+    reject_log: Callable = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        from . import handoff, keys, ratelimit  # Django is set up by the time a listener exists
+
+        self.lookup = self.lookup or keys.lookup
+        self.rate_check = self.rate_check or ratelimit.check
+        if self.hand_off is None:  # the real queue: batched unless told otherwise
+            self.hand_off = handoff.hand_off
+            self.bulk = self.bulk or bulk_hand_off
+        self._queue_errors = handoff.QUEUE_ERRORS
+        self._overloaded = handoff.Overloaded
+        self._keys_unavailable = keys.KeysUnavailable
+        self.reject_log = self.reject_log or RejectLog()
+        self._inbox: queue_module.SimpleQueue = queue_module.SimpleQueue()
+        self._queued_bytes = 0  # written by the event loop
+        self._done_bytes = 0  # written by the processing thread
+        self._stopping = threading.Event()
+
+    # Event loop side: as little as possible.
+    def submit(self, data: bytes, addr) -> None:
+        stats = self.stats
+        stats.received += 1
+        stats.bytes += len(data)
+        stats.last_received_at = time.time()
+        if stats.first_received_at is None:
+            stats.first_received_at = stats.last_received_at
+        if self._queued_bytes - self._done_bytes + len(data) > self.max_pending_bytes:
+            stats.backlog_full += 1
+            return
+        self._queued_bytes += len(data)
+        self._inbox.put((data, addr))
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._inbox.put(None)
+
+    # Processing thread.
+    def run(self) -> None:
+        from django.db import close_old_connections, connection
+
+        last_write = last_db_check = 0.0
+        stop = False
+        try:
+            while not stop:
+                batch, stop = self._take_batch()
+                try:
+                    if batch:
+                        self.process_batch(batch)
+                    now = time.monotonic()
+                    if now - last_db_check >= 5.0:
+                        last_db_check = now
+                        close_old_connections()  # no request signals here: do their work
+                except Exception:  # never let the thread die: the loop would receive in vain
+                    log.exception("udp: processing failed")
+                now = time.monotonic()
+                if stop or now - last_write >= self.stats_interval:
+                    last_write = now
+                    self.stats.write()
+        finally:
+            connection.close()
+
+    def _take_batch(self) -> tuple[list, bool]:
+        try:
+            item = self._inbox.get(timeout=self.stats_interval)
+        except queue_module.Empty:
+            return [], self._stopping.is_set()
+        batch = []
+        while item is not None:
+            batch.append(item)
+            if len(batch) >= self.batch_size:
+                break
+            try:
+                item = self._inbox.get_nowait()
+            except queue_module.Empty:
+                break
+        return batch, item is None
+
+    def process_batch(self, batch: list) -> None:
+        accepted = []
+        for data, addr in batch:
+            self._done_bytes += len(data)
+            try:
+                accepted.append(self.check(data, addr))
+            except Rejected as exc:
+                self.reject(exc.reason, exc.detail, addr)
+            except Exception:
+                log.exception("udp: unexpected error on a datagram from %s", addr)
+                self.reject("internal_error", "see the traceback above", addr)
+        if accepted:
+            started = time.perf_counter()
+            self._hand_off(accepted)
+            self.stats.handoff_seconds += time.perf_counter() - started
+            self.stats.handoff_batches += 1
+            self.stats.last_accepted_at = time.time()
+
+    def _hand_off(self, accepted: list[QueuedPayload]) -> None:
+        if self.bulk is not None and len(accepted) > 1:
+            try:
+                self.bulk(accepted)
+            except self._overloaded:
+                for payload in accepted:
+                    self.reject("overloaded", "ingest backlog over its bound", payload.client_ip)
+                return
+            except BulkUnsupported:
+                self.bulk = None  # for good: this queue has no batched push
+            except self._queue_errors:
+                log.warning("udp: batched hand-off failed; handing off one by one", exc_info=True)
+            else:
+                self.stats.accepted += len(accepted)
+                return
+        for payload in accepted:
+            try:
+                self.hand_off(payload)
+            except self._overloaded:
+                self.reject("overloaded", "ingest backlog over its bound", payload.client_ip)
+            except Exception:
+                log.exception("udp: hand-off failed")
+                self.reject("internal_error", "hand-off failed", payload.client_ip)
+            else:
+                self.stats.accepted += 1
+
+    def reject(self, reason: str, detail: str, addr) -> None:
+        self.stats.rejected[reason] += 1
+        self.reject_log(reason, detail, addr)
+
+    def check(self, data: bytes, addr) -> QueuedPayload:
+        """Everything the HTTP store endpoint checks, in the same order: auth before decoding."""
+        auth, payload = split_datagram(data, self.max_datagram)
+        try:
+            key = self.lookup(auth.public_key)
+        except self._keys_unavailable:
+            raise Rejected("keys_unavailable", "database down, key not cached") from None
+        if key is None:
+            raise Rejected("unknown_key", f"unknown key {auth.public_key[:40]!r}")
+        if not key.is_active:
+            raise Rejected("disabled_key", f"key {auth.public_key[:40]!r} is disabled")
+        payload = payload.strip()
+        event, _ = decode_event(payload)  # validated here, queued as received
+        project_id = payload_project(event)
+        if project_id is not None and project_id != key.project_id:
+            raise Rejected("wrong_project", f"project {project_id} is not the key's project")
+        limited = self.rate_check(key)
+        if limited:
+            raise Rejected("rate_limited", f"{limited[1]} rate limit, retry in {limited[0]}s")
+        return QueuedPayload(
+            project_id=key.project_id,
+            event_id=protocol.normalize_event_id(event.get("event_id")) or uuid.uuid4().hex,
+            received=time.time(),
+            kind="store",
+            content_encoding="",
+            # As received (base64/zlib/JSON), like the HTTP edge: a sixth of the decoded size
+            # in the queue; the worker's store-body decoding reads all three forms.
+            body=payload,
+            client_ip=addr[0] if isinstance(addr, tuple) and addr else None,
+        )
+
+
+# --- Socket and event loop ---------------------------------------------------------------
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    """`127.0.0.1:9001`, `[::1]:9001`, `:9001` (all interfaces) -> (host, port)."""
+    host, sep, port = bind.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"invalid bind address {bind!r}: expected HOST:PORT")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+def open_socket(host: str, port: int, rcvbuf: int = DEFAULT_RCVBUF) -> socket.socket:
+    """A bound, non-blocking UDP socket with (at least trying for) a large receive buffer.
+
+    The kernel caps SO_RCVBUF at net.core.rmem_max; SO_RCVBUFFORCE passes the cap but needs
+    CAP_NET_ADMIN (root outside a container), so it is tried first."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    if rcvbuf:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), rcvbuf)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        if got < rcvbuf:  # Linux reports twice the usable size
+            log.warning(
+                "udp: SO_RCVBUF is %d bytes, %d asked; raise net.core.rmem_max"
+                " (sysctl -w net.core.rmem_max=%d) or run with CAP_NET_ADMIN",
+                got, rcvbuf, rcvbuf,
+            )  # fmt: skip
+    sock.bind(address)
+    sock.setblocking(False)
+    return sock
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, listener: Listener):
+        self.submit = listener.submit
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        self.submit(data, addr)
+
+    def error_received(self, exc: Exception) -> None:  # ICMP errors and the like: harmless
+        log.debug("udp: socket error %s", exc)
+
+
+def serve(
+    bind: str,
+    *,
+    rcvbuf: int = DEFAULT_RCVBUF,
+    max_datagram: int = MAX_DATAGRAM_BYTES,
+    stats_file: Path | None = None,
+    stats_interval: float = 1.0,
+    batch_size: int = BATCH_SIZE,
+) -> Stats:
+    """Run the listener until SIGINT/SIGTERM; hands off what it received before stopping."""
+    host, port = parse_bind(bind)
+    sock = open_socket(host, port, rcvbuf)
+    bound = sock.getsockname()
+    stats = Stats(stats_file, f"{bound[0]}:{bound[1]}", sock)
+    listener = Listener(
+        stats, max_datagram=max_datagram, stats_interval=stats_interval, batch_size=batch_size
+    )
+    log.info(
+        "udp: listening on %s:%d (SO_RCVBUF %d bytes, stats in %s)",
+        bound[0], bound[1], stats.rcvbuf, stats_file,
+    )  # fmt: skip
+    try:
+        asyncio.run(_receive(sock, listener))
+    finally:
+        sock.close()
+    log.info("udp: stopped; %d received, %d accepted", stats.received, stats.accepted)
+    return stats
+
+
+async def _receive(sock: socket.socket, listener: Listener) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
+            pass
+    worker = threading.Thread(target=listener.run, name="udp-processor", daemon=True)
+    worker.start()
+    transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(listener), sock=sock)
+    try:
+        await stop.wait()
+    finally:
+        # Stop reading, let the thread hand off what was received (and write the stats
+        # while the socket, whose kernel counters they include, is still open), then close.
+        transport.pause_reading()
+        listener.stop()
+        await loop.run_in_executor(None, worker.join, 30)
+        transport.close()

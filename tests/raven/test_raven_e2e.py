@@ -1,0 +1,108 @@
+"""Unmodified raven clients against the real servers: raven 6.10 over HTTP (store endpoint,
+zlib body labelled deflate, secret DSN) and raven 5.2, the last release with the UDP
+transport, over udp://. raven 5.2 uses `async` as a name, a keyword since Python 3.7, so it
+runs under an older interpreter when the machine has one (pyenv ships 3.6 here)."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from events.models import Event, Issue
+from tests.e2e.conftest import live_stack, wait_until  # noqa: F401
+from tests.factories import ProjectFactory
+from tests.udp.server import udp_server
+
+pytestmark = pytest.mark.e2e
+APP = Path(__file__).with_name("raven_app.py")
+RAVEN_HTTP = "6.10.0"
+RAVEN_UDP = "5.2.0"
+
+
+def install(version: str) -> Path:
+    """raven==version into a cache folder under the venv (pure Python: one copy serves all)."""
+    target = Path(sys.prefix) / "extra" / f"raven-{version}"
+    if not (target / "raven" / "__init__.py").is_file():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+                        str(target), f"raven=={version}"], check=True, timeout=300)  # fmt: skip
+    return target
+
+
+def old_python() -> str | None:
+    """A working Python below 3.7, for raven 5.2 (its transports have an `async` attribute)."""
+    candidates = []
+    for pattern in ("3.6*", "3.5*", "2.7*"):
+        for root in (
+            os.environ.get("PYENV_ROOT", ""),
+            os.path.expanduser("~/.pyenv"),
+            "/root/.pyenv",
+        ):
+            candidates += sorted(
+                glob.glob(os.path.join(root, "versions", pattern, "bin", "python"))
+            )
+    candidates += [shutil.which(name) for name in ("python3.6", "python3.5", "python2.7")]
+    for candidate in candidates:  # pyenv shims exist but fail for versions not selected
+        if candidate and subprocess.run(
+            [candidate, "-c", "import sys; sys.exit(sys.version_info >= (3, 7))"],
+            capture_output=True, timeout=30,
+        ).returncode == 0:  # fmt: skip
+            return candidate
+    return None
+
+
+def run_app(python: str, raven_dir: Path, dsn: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(raven_dir), "PYTHONNOUSERSITE": "1"}
+    env.pop("SENTRY_DSN", None)
+    run = subprocess.run(
+        [python, str(APP), dsn], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    # raven 6's threaded transport may print "… pending error messages" at exit
+    [line] = [line for line in run.stdout.splitlines() if line.startswith("{")]
+    return json.loads(line)
+
+
+def test_raven_6_over_http_and_raven_5_over_udp(live_stack, tmp_path):  # noqa: F811
+    old = old_python()
+    if old is None:
+        pytest.skip("no Python < 3.7 on this machine for raven 5.2 (UDP transport)")
+    runs = {}
+    with udp_server(live_stack.env, tmp_path) as udp:
+        http_project, udp_project = ProjectFactory(), ProjectFactory()
+        http_key, udp_key = http_project.keys.get(), udp_project.keys.get()
+        runs["http"] = (http_project, run_app(sys.executable, install(RAVEN_HTTP),
+                                              http_key.secret_dsn(live_stack.base_url)))  # fmt: skip
+        runs["udp"] = (udp_project, run_app(old, install(RAVEN_UDP), udp.dsn(udp_key)))
+        for via, (project, _ids) in runs.items():
+            wait_until(lambda p=project: Event.objects.filter(project=p).count() == 5,
+                       what=f"5 raven events over {via}\n{live_stack.log_text()}")  # fmt: skip
+        assert udp.stats()["accepted"] == 5 and udp.stats()["rejected_total"] == 0
+
+    for via, (project, ids) in runs.items():
+        issue_of = {case: {Event.objects.get(project=project, event_id=i).issue_id for i in group}
+                    for case, group in ids.items()}  # fmt: skip
+        assert all(len(issues) == 1 for issues in issue_of.values()), (via, issue_of)
+        issues = {case: Issue.objects.get(id=next(iter(s))) for case, s in issue_of.items()}
+        assert len({i.id for i in issues.values()}) == 3
+
+        chained = issues["chained"]
+        assert chained.title == "ValueError: invalid amount '0'", via
+        assert chained.times_seen == 2 and chained.first_release == "legacy@1.0"
+        assert chained.culprit == "__main__ in parse_amount", via
+        event = Event.objects.get(event_id=ids["chained"][0])
+        frames = event.data["exception"]["values"][-1]["stacktrace"]["frames"]
+        assert frames[-1]["function"] == "parse_amount" and frames[-1]["context_line"].strip()
+        types = [e["type"] for e in event.data["exception"]["values"]]
+        # raven 6 sends the chain; raven 5.2 only the exception that was raised
+        assert types == (["ZeroDivisionError", "ValueError"] if via == "http" else ["ValueError"])
+
+        template = issues["template"]
+        assert template.times_seen == 2 and template.title == "user alice not found"
+        assert template.level == "warning"
+        assert Event.objects.get(event_id=ids["template"][0]).data["logger"] == "legacy.app"
+        assert issues["message"].title == "gateway timeout" and issues["message"].level == "error"

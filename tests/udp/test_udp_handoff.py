@@ -1,0 +1,109 @@
+"""Batched hand-off from the UDP listener into the real ingest queue (SQLite or Redis,
+whichever the run is configured with)."""
+
+import sqlite3
+import time
+
+import pytest
+import redis
+from django.conf import settings
+
+from events import handoff, udp
+from events.keys import KeyInfo
+from events.queue import QueuedPayload
+from tests.udp.datagrams import datagram, raven_event
+
+KEY = "a" * 32
+
+
+def payloads(n: int) -> list[QueuedPayload]:
+    return [
+        QueuedPayload(7, f"{i:032x}", time.time(), "store", "", b'{"n": %d}' % i, "127.0.0.1")
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def fresh_backlog(monkeypatch):
+    monkeypatch.setattr(handoff._State, "backlog_checked", 0.0)
+    monkeypatch.setattr(handoff._State, "backlog", 0)
+
+
+def test_bulk_hand_off_queues_the_batch_as_individual_pushes_would(ingest_queue, fresh_backlog):
+    batch = payloads(3)
+    udp.bulk_hand_off(batch)
+    messages = ingest_queue.read(10, 60)
+    assert [m.payload for m in messages] == batch
+
+
+def test_a_failing_batch_pushes_nothing(ingest_queue, fresh_backlog, monkeypatch):
+    calls = []
+    push = type(ingest_queue).push
+
+    def flaky_push(self, payload):
+        calls.append(payload)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        return push(self, payload)
+
+    monkeypatch.setattr(type(ingest_queue), "push", flaky_push)
+    with pytest.raises(sqlite3.OperationalError):
+        udp.bulk_hand_off(payloads(3))
+    assert ingest_queue.backlog() == 0
+
+
+def listener(**kwargs) -> udp.Listener:
+    stats = udp.Stats(None, "test")
+    return udp.Listener(
+        stats,
+        lookup=lambda key: KeyInfo(1, 7, True, None, None),
+        rate_check=lambda key: None,
+        reject_log=lambda *a: None,
+        **kwargs,
+    )
+
+
+def feed(listen: udp.Listener, n: int) -> udp.Stats:
+    batch = [(datagram(KEY, raven_event(7)), ("127.0.0.1", 1)) for _ in range(n)]
+    listen.process_batch(batch)
+    return listen.stats
+
+
+@pytest.mark.parametrize(
+    "error", [sqlite3.OperationalError("locked"), redis.ConnectionError("down")]
+)
+def test_queue_errors_fall_back_to_one_by_one(ingest_queue, fresh_backlog, error):
+    def broken_bulk(batch):
+        raise error
+
+    listen = listener(bulk=None)
+    listen.bulk = broken_bulk
+    stats = feed(listen, 3)
+    assert stats.accepted == 3 and ingest_queue.backlog() == 3
+    assert listen.bulk is broken_bulk  # tried again next time
+
+
+def test_unsupported_queue_disables_batching(ingest_queue, fresh_backlog):
+    def unsupported(batch):
+        raise udp.BulkUnsupported("nope")
+
+    listen = listener()
+    listen.bulk = unsupported
+    assert feed(listen, 2).accepted == 2 and listen.bulk is None
+
+
+def test_default_listener_batches_into_the_real_queue(ingest_queue, fresh_backlog):
+    listen = listener()
+    assert listen.bulk is udp.bulk_hand_off
+    stats = feed(listen, 5)
+    assert stats.accepted == 5 and stats.handoff_batches == 1
+    assert ingest_queue.backlog() == 5
+
+
+def test_backlog_bound_refuses_the_whole_batch(ingest_queue, fresh_backlog, monkeypatch):
+    udp.bulk_hand_off(payloads(2))
+    monkeypatch.setattr(settings, "INGEST_MAX_BACKLOG", 1)
+    monkeypatch.setattr(handoff._State, "backlog_checked", 0.0)
+    stats = feed(listener(), 3)
+    assert stats.accepted == 0 and dict(stats.rejected) == {"overloaded": 3}
+    assert ingest_queue.backlog() == 2
