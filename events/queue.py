@@ -106,7 +106,8 @@ class RedisStreamQueue:
             self._ensure_group()
             entries = self._read(count, visibility_timeout)
         return [
-            _decode(mid.decode(), fields.get(b"m", b""), fields.get(b"b", b"")) for mid, fields in entries
+            _decode(mid.decode(), fields.get(b"m", b""), fields.get(b"b", b""))
+            for mid, fields in entries
         ]
 
     def _read(self, count: int, visibility_timeout: float) -> list:
