@@ -86,21 +86,39 @@ def _replay_soon() -> None:
         threading.Thread(target=replay_spool, daemon=True).start()
 
 
+def _spool(payload: QueuedPayload) -> None:
+    log.warning("ingest queue unavailable; spooling event %s", payload.event_id)
+    spool = get_spool()
+    if _spool_full(spool):
+        raise Overloaded(retry_after=30)
+    try:
+        spool.append(payload)
+    except OSError:
+        log.exception("could not spool event %s", payload.event_id)
+        raise Overloaded(retry_after=30) from None
+
+
 def hand_off(payload: QueuedPayload) -> None:
     queue = get_queue()
     _check_backlog(queue)
     try:
         queue.push(payload)
     except QUEUE_ERRORS:
-        log.warning("ingest queue unavailable; spooling event %s", payload.event_id)
-        spool = get_spool()
-        if _spool_full(spool):
-            raise Overloaded(retry_after=30) from None
-        try:
-            spool.append(payload)
-        except OSError:
-            log.exception("could not spool event %s", payload.event_id)
-            raise Overloaded(retry_after=30) from None
+        _spool(payload)
+        return
+    _replay_soon()
+    request_drain()
+
+
+def hand_off_many(payloads: list[QueuedPayload]) -> None:
+    """hand_off for a batch (the UDP listener): one push, one backlog check, one drain request."""
+    queue = get_queue()
+    _check_backlog(queue)
+    try:
+        queue.push_many(payloads)
+    except QUEUE_ERRORS:
+        for payload in payloads:
+            _spool(payload)
         return
     _replay_soon()
     request_drain()

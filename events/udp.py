@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import binascii
-import copy
 import json
 import logging
 import os
@@ -248,57 +247,6 @@ class RejectLog:
 # --- Batched hand-off ----------------------------------------------------------------------
 
 
-class BulkUnsupported(Exception):
-    """The configured queue has no batched push we know of: hand off one by one."""
-
-
-def push_all(queue, payloads: list[QueuedPayload]) -> None:
-    """Push a batch with one round trip / one transaction, through the queue's own `push`
-    (so the stored format stays the queue's business): a Redis pipeline, or one SQLite
-    transaction. On an error nothing (SQLite) or a prefix (Redis: redelivery-safe, event ids
-    are unique) was pushed, and the caller falls back to one-by-one hand-offs."""
-    from .queue import RedisStreamQueue, SqliteQueue
-
-    if isinstance(queue, SqliteQueue) and hasattr(queue, "_conn"):
-        conn = queue._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for payload in payloads:
-                queue.push(payload)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-    elif isinstance(queue, RedisStreamQueue) and hasattr(queue, "client"):
-        batch = copy.copy(queue)
-        batch.client = queue.client.pipeline(transaction=False)
-        for payload in payloads:
-            batch.push(payload)
-        batch.client.execute()
-    else:
-        raise BulkUnsupported(type(queue).__name__)
-
-
-def bulk_hand_off(payloads: list[QueuedPayload]) -> None:
-    """handoff.hand_off for a whole batch: the backlog bound, one push, one drain request.
-    Raises handoff.Overloaded, BulkUnsupported or a queue error (then: one by one, which
-    spools when the queue is away)."""
-    from . import handoff
-    from .queue import get_queue
-
-    queue = get_queue()
-    check_backlog = getattr(handoff, "_check_backlog", None)
-    if check_backlog is None:
-        raise BulkUnsupported("handoff has no backlog check")
-    check_backlog(queue)
-    push_all(queue, payloads)
-    replay_soon = getattr(handoff, "_replay_soon", None)
-    if replay_soon is not None:
-        replay_soon()
-    handoff.request_drain()
-
-
 # --- The checks that need Django ---------------------------------------------------------
 
 
@@ -311,7 +259,7 @@ class Listener:
     lookup: Callable | None = None  # public key -> keys.KeyInfo | None
     rate_check: Callable | None = None  # KeyInfo -> (seconds, scope) | None
     hand_off: Callable | None = None  # QueuedPayload -> None, may raise handoff.Overloaded
-    bulk: Callable | None = None  # list[QueuedPayload] -> None; default: bulk_hand_off
+    bulk: Callable | None = None  # list[QueuedPayload] -> None; default: handoff.hand_off_many
     max_datagram: int = MAX_DATAGRAM_BYTES
     max_pending_bytes: int = MAX_PENDING_BYTES
     batch_size: int = BATCH_SIZE
@@ -325,7 +273,7 @@ class Listener:
         self.rate_check = self.rate_check or ratelimit.check
         if self.hand_off is None:  # the real queue: batched unless told otherwise
             self.hand_off = handoff.hand_off
-            self.bulk = self.bulk or bulk_hand_off
+            self.bulk = self.bulk or handoff.hand_off_many
         self._queue_errors = handoff.QUEUE_ERRORS
         self._overloaded = handoff.Overloaded
         self._keys_unavailable = keys.KeysUnavailable
@@ -420,8 +368,6 @@ class Listener:
                 for payload in accepted:
                     self.reject("overloaded", "ingest backlog over its bound", payload.client_ip)
                 return
-            except BulkUnsupported:
-                self.bulk = None  # for good: this queue has no batched push
             except self._queue_errors:
                 log.warning("udp: batched hand-off failed; handing off one by one", exc_info=True)
             else:

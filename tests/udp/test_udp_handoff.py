@@ -11,6 +11,7 @@ from django.conf import settings
 from events import handoff, udp
 from events.keys import KeyInfo
 from events.queue import QueuedPayload
+from events.spool import Spool
 from tests.udp.datagrams import datagram, raven_event
 
 KEY = "a" * 32
@@ -31,25 +32,21 @@ def fresh_backlog(monkeypatch):
 
 def test_bulk_hand_off_queues_the_batch_as_individual_pushes_would(ingest_queue, fresh_backlog):
     batch = payloads(3)
-    udp.bulk_hand_off(batch)
+    handoff.hand_off_many(batch)
     messages = ingest_queue.read(10, 60)
     assert [m.payload for m in messages] == batch
 
 
-def test_a_failing_batch_pushes_nothing(ingest_queue, fresh_backlog, monkeypatch):
-    calls = []
-    push = type(ingest_queue).push
+def test_a_failing_batch_is_spooled_not_lost(ingest_queue, fresh_backlog, monkeypatch, tmp_path):
+    spool = Spool(tmp_path / "spool")
+    monkeypatch.setattr(handoff, "get_spool", lambda: spool)
 
-    def flaky_push(self, payload):
-        calls.append(payload)
-        if len(calls) == 2:
-            raise sqlite3.OperationalError("disk I/O error")
-        return push(self, payload)
+    def broken(self, batch):
+        raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(type(ingest_queue), "push", flaky_push)
-    with pytest.raises(sqlite3.OperationalError):
-        udp.bulk_hand_off(payloads(3))
-    assert ingest_queue.backlog() == 0
+    monkeypatch.setattr(type(ingest_queue), "push_many", broken)
+    handoff.hand_off_many(payloads(3))
+    assert ingest_queue.backlog() == 0 and len(spool) == 3
 
 
 def listener(**kwargs) -> udp.Listener:
@@ -83,25 +80,16 @@ def test_queue_errors_fall_back_to_one_by_one(ingest_queue, fresh_backlog, error
     assert listen.bulk is broken_bulk  # tried again next time
 
 
-def test_unsupported_queue_disables_batching(ingest_queue, fresh_backlog):
-    def unsupported(batch):
-        raise udp.BulkUnsupported("nope")
-
-    listen = listener()
-    listen.bulk = unsupported
-    assert feed(listen, 2).accepted == 2 and listen.bulk is None
-
-
 def test_default_listener_batches_into_the_real_queue(ingest_queue, fresh_backlog):
     listen = listener()
-    assert listen.bulk is udp.bulk_hand_off
+    assert listen.bulk is handoff.hand_off_many
     stats = feed(listen, 5)
     assert stats.accepted == 5 and stats.handoff_batches == 1
     assert ingest_queue.backlog() == 5
 
 
 def test_backlog_bound_refuses_the_whole_batch(ingest_queue, fresh_backlog, monkeypatch):
-    udp.bulk_hand_off(payloads(2))
+    handoff.hand_off_many(payloads(2))
     monkeypatch.setattr(settings, "INGEST_MAX_BACKLOG", 1)
     monkeypatch.setattr(handoff._State, "backlog_checked", 0.0)
     stats = feed(listener(), 3)
