@@ -258,8 +258,9 @@ def _logentry(logentry: object, message: object) -> dict | None:
     formatted = _string(logentry.get("formatted"), MAX_MESSAGE_CHARS)
     params = logentry.get("params")
     params = _clean(params) if isinstance(params, list | dict) else None
-    if formatted is None and isinstance(message, str) and message:
-        formatted = _string(message, MAX_MESSAGE_CHARS)  # raven sends the formatted line too
+    if formatted is None and isinstance(message, str) and message and message != template:
+        # raven sends the formatted line too; its captureMessage sends the template there
+        formatted = _string(message, MAX_MESSAGE_CHARS)
     if formatted is None and template and params:
         formatted = format_message(template, params)
         formatted = formatted[:MAX_MESSAGE_CHARS] if formatted is not None else None

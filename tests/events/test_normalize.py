@@ -536,3 +536,13 @@ def test_pipeline_never_raises_and_output_is_json(raw, client_ip):
     assert re.fullmatch(r"[0-9a-f]{32}", result.hash)
     assert isinstance(event_title(event), str) and len(event_culprit(event)) <= 200
     assert event_type(event) in ("error", "default") and isinstance(event_metadata(event), dict)
+
+
+def test_raven_capture_message_top_level_template_is_formatted_with_params():
+    raw = {
+        "message": "user %s not found",
+        "sentry.interfaces.Message": {"message": "user %s not found", "params": ["bob"]},
+    }
+    event = normalize_event(raw, received=1_800_000_000.0)
+    assert event["logentry"]["formatted"] == "user bob not found"
+    assert event["logentry"]["message"] == "user %s not found"
