@@ -109,3 +109,12 @@ def test_login_logout_and_password_change(client, bob):
     assert client.get(reverse("password_change")).status_code == 200
     client.post(reverse("logout"))
     assert client.get("/").status_code == 302
+
+
+def test_settings_show_every_way_to_send(client, alice, project):
+    client.force_login(alice)
+    key = project.keys.get()
+    page = client.get(reverse("projects:settings", args=["org-a", project.slug])).content.decode()
+    assert key.dsn() in page and key.secret_dsn() in page  # Sentry SDKs and raven 5
+    assert f'project id <span class="mono">{project.id}</span>' in page  # Airbrake
+    assert f'project key <span class="mono">{key.public_key}</span>' in page
