@@ -4,4 +4,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from events.ingest_wsgi import IngestFastPath  # noqa: E402  (needs Django set up)
+
+# SDK ingest skips the middleware stack; everything else is plain Django.
+application = IngestFastPath(django_application)

@@ -134,7 +134,7 @@ def _parse(
     return key, body, envelope.event_id or protocol.normalize_event_id(event.get("event_id")), True
 
 
-def _ingest(request: HttpRequest, raw_project_id: str, kind: str) -> JsonResponse:
+def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> JsonResponse:
     if request.method == "OPTIONS":
         return JsonResponse({})
     if request.method != "POST":
@@ -168,9 +168,9 @@ def _ingest(request: HttpRequest, raw_project_id: str, kind: str) -> JsonRespons
 
 @csrf_exempt
 def store(request: HttpRequest, project_id: str) -> JsonResponse:
-    return _ingest(request, project_id, "store")
+    return ingest(request, project_id, "store")
 
 
 @csrf_exempt
 def envelope(request: HttpRequest, project_id: str) -> JsonResponse:
-    return _ingest(request, project_id, "envelope")
+    return ingest(request, project_id, "envelope")

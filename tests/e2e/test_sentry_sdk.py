@@ -100,3 +100,28 @@ def test_chunked_body_with_key_in_query_like_node(live_stack):
     assert json.loads(response.read()) == {"id": event["event_id"]}
     wait_until(lambda: Event.objects.filter(project=project, event_id=event["event_id"]).exists(),
                what="stored chunked event")  # fmt: skip
+
+
+def test_browser_preflight_and_cors_headers_on_the_real_server(live_stack):
+    """Ingest runs outside Django's middleware (events/ingest_wsgi.py): CORS must still hold."""
+    project = ProjectFactory()
+    host, port = live_stack.base_url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request(
+        "OPTIONS",
+        f"/api/{project.id}/envelope/",
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+    )  # fmt: skip
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200
+    assert response.getheader("Access-Control-Allow-Origin") == "*"
+    assert "x-sentry-auth" in response.getheader("Access-Control-Allow-Headers")
+    key = project.keys.get().public_key
+    conn.request("POST", f"/api/{project.id}/store/?sentry_key={key}", body=b"{not json",
+                 headers={"Origin": "https://shop.example", "Content-Type": "text/plain"})  # fmt: skip
+    response = conn.getresponse()
+    assert response.status == 400 and response.getheader("Access-Control-Allow-Origin") == "*"
+    assert "retry-after" in response.getheader("Access-Control-Expose-Headers")
+    assert json.loads(response.read())["detail"]
