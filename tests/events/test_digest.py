@@ -240,3 +240,13 @@ def test_ignored_issue_comes_back_after_its_duration(ingest_queue):
     drain.process_batch()
     issue.refresh_from_db()
     assert issue.status == Issue.Status.UNRESOLVED and issue.ignore_until is None
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a PostgreSQL storage setting")
+def test_event_payloads_are_compressed_with_lz4_on_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute"
+            " WHERE attrelid = 'events_event'::regclass AND attname = 'data'"
+        )
+        assert cursor.fetchone()[0] == "l"
