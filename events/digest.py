@@ -134,16 +134,17 @@ def _json(value) -> str:
 
 def _insert(table: str, columns: list[str], rows: list[tuple], tail: str, placeholders=None):
     """Multi-row INSERT in chunks; returns the rows of a RETURNING tail, if any."""
-    marks = "(" + ",".join(placeholders or ["%s"] * len(columns)) + ")"
-    head = f"INSERT INTO {table} ({','.join(columns)}) VALUES "
-    # psycopg parses a statement once and caches it only up to 4 KiB of SQL: chunks that
-    # fit are parsed once per process instead of once per batch.
-    per_chunk = max(1, min(INSERT_CHUNK, (4096 - len(head) - len(tail) - 1) // (len(marks) + 1)))
+    marks = "(" + ", ".join(placeholders or ["%s"] * len(columns)) + ")"
     returned = []
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_chunk):
-            chunk = rows[start : start + per_chunk]
-            sql = head + ",".join([marks] * len(chunk)) + " " + tail
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                + ", ".join([marks] * len(chunk))
+                + " "
+                + tail
+            )
             cursor.execute(sql, [value for row in chunk for value in row])
             if "RETURNING" in tail:
                 returned.extend(cursor.fetchall())
