@@ -163,6 +163,9 @@ class SqliteQueue:
                 "CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT,"
                 " meta BLOB NOT NULL, body BLOB NOT NULL, claimed_at REAL)"
             )
+            # count(*) walks the smallest index: without one it reads every queued payload
+            # (~30 ms at 15,000 queued), twice a second per web process.
+            conn.execute("CREATE INDEX IF NOT EXISTS queue_claimed ON queue (claimed_at)")
             self._local.conn = conn
             self._local.pid = os.getpid()
         return conn
