@@ -1,0 +1,716 @@
+"""Load generator: realistic sentry-python envelopes over keep-alive HTTP/1.1 connections.
+
+Every request is rendered to bytes before the clock starts (event ids, groups,
+compression), then sent by asyncio protocols (no HTTP library) over C connections in one
+or two processes, so that the generator stays cheap next to the server on a small box.
+
+    python bench/loadgen.py --dsn http://<key>@127.0.0.1:8000/1 --events 20000 --groups 50 \
+        --concurrency 32 [--rate 2000] [--encoding br|gzip|none] [--json]
+
+Burst mode (default) sends the next request as soon as a connection is free. With
+`--rate R` request i is due at start + i/R; latency is then also reported from the due
+time ("corrected", which includes waiting for a free connection), so a server that falls
+behind shows up in the figures instead of silently slowing the generator down.
+
+Only loopback targets are accepted; the run stops after --events requests or
+--max-seconds, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import gzip
+import ipaddress
+import json
+import multiprocessing
+import os
+import socket
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import brotli
+
+try:
+    import orjson
+
+    def _dumps(value) -> bytes:
+        return orjson.dumps(value)
+except ImportError:  # pragma: no cover - orjson is an app dependency
+
+    def _dumps(value) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
+FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sentry_python_envelope.json"
+USER_AGENT = "sentry.python/2.75.0"
+BROTLI_QUALITY = 4  # sentry-python's default for "br"
+GZIP_LEVEL = 9  # sentry-python's default for "gzip"
+EARLY = 0.001  # rate mode: a request may leave this much before its due time
+
+
+# --- Payloads ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dsn:
+    public_key: str
+    host: str
+    port: int
+    project_id: str
+
+    @property
+    def envelope_path(self) -> str:
+        return f"/api/{self.project_id}/envelope/"
+
+
+def parse_dsn(dsn: str) -> Dsn:
+    parts = urlsplit(dsn)
+    if parts.scheme != "http":
+        raise ValueError("only http:// DSNs are supported (loopback, no TLS)")
+    if not parts.username or not parts.hostname:
+        raise ValueError(f"not a DSN: {dsn!r}")
+    project_id = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    if not project_id.isdigit():
+        raise ValueError(f"no project id in DSN: {dsn!r}")
+    return Dsn(parts.username, parts.hostname, parts.port or 80, project_id)
+
+
+def ensure_loopback(host: str, port: int) -> None:
+    """Refuse anything that is not this machine: this tool is a load generator."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = {info[4][0] for info in infos}
+    if not addresses or not all(
+        ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses
+    ):
+        raise ValueError(f"{host} is {sorted(addresses)}: only loopback targets are allowed")
+
+
+def split_envelope(text: str) -> tuple[dict, dict, dict]:
+    """(envelope header, item header, event) of a one-item envelope."""
+    lines = text.split("\n")
+    if len(lines) < 3:
+        raise ValueError("expected an envelope header, an item header and a payload")
+    header, item_header = json.loads(lines[0]), json.loads(lines[1])
+    if item_header.get("type") != "event":
+        raise ValueError("the fixture's first item is not an event")
+    return header, item_header, json.loads(lines[2])
+
+
+def render_envelope(header: dict, item_header: dict, event: dict) -> bytes:
+    """Envelope bytes with the item `length` computed from the payload actually sent."""
+    payload = _dumps(event)
+    item = {**item_header, "length": len(payload)}
+    return _dumps(header) + b"\n" + _dumps(item) + b"\n" + payload + b"\n"
+
+
+def group_name(group: int) -> str:
+    return f"BenchGroup{group:03d}Error"
+
+
+def group_template(event: dict, group: int) -> dict:
+    """The fixture's event as raised by a different piece of code.
+
+    The exception type, the in-app frames' module and function, and the library frames'
+    module and functions all depend on the group, so groups differ in everything the
+    grouping algorithm looks at (not only in the type).
+    """
+    tpl = copy.deepcopy(event)
+    old_type = tpl["exception"]["values"][-1]["type"]
+    for exc in tpl["exception"]["values"]:
+        exc["type"] = group_name(group)
+        if exc.get("module") == "payments":
+            exc["module"] = f"payments{group:03d}"
+        if isinstance(exc.get("value"), str):
+            exc["value"] = exc["value"].replace("in service 0", f"in service {group}")
+        for frame in (exc.get("stacktrace") or {}).get("frames") or []:
+            _vary_frame(frame, group)
+    if isinstance(tpl.get("tags"), dict):
+        tpl["tags"]["service"] = f"svc{group:03d}"
+    # Strings that merely mention the type (frame vars) follow along.
+    return json.loads(json.dumps(tpl).replace(old_type, group_name(group)))
+
+
+def _vary_frame(frame: dict, group: int) -> None:
+    if frame.get("in_app") is True:
+        frame["module"] = f"shop.group{group:03d}"
+        frame["filename"] = f"group{group:03d}.py"
+        frame["abs_path"] = f"/srv/app/shop/group{group:03d}.py"
+        frame["function"] = f"{frame.get('function') or 'handler'}_{group:03d}"
+    elif frame.get("module") == "payments":
+        frame["module"] = f"payments{group:03d}"
+        frame["filename"] = f"payments{group:03d}.py"
+        frame["abs_path"] = f"/srv/app/shop/payments{group:03d}.py"
+        function = frame.get("function") or ""
+        if function.endswith("_0"):
+            frame["function"] = f"{function[:-2]}_{group}"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def make_envelope(
+    header: dict, item_header: dict, template: dict, index: int, event_id: str, now: float
+) -> bytes:
+    """One envelope: unique event id (header and event), fresh timestamps, a user out of 97."""
+    event = dict(template)
+    event["event_id"] = event_id
+    event["timestamp"] = _iso(now)
+    event["user"] = {"id": f"u-{index % 97}", "email": f"user{index % 97}@example.invalid"}
+    contexts = dict(event.get("contexts") or {})
+    if isinstance(contexts.get("order"), dict):
+        contexts["order"] = {**contexts["order"], "order_id": f"o-{index}"}
+    event["contexts"] = contexts
+    env_header = {**header, "event_id": event_id, "sent_at": _iso(now)}
+    if isinstance(env_header.get("trace"), dict):
+        env_header["trace"] = {**env_header["trace"], "trace_id": uuid.uuid4().hex}
+    return render_envelope(env_header, item_header, event)
+
+
+def compress(data: bytes, encoding: str) -> bytes:
+    if encoding == "br":
+        return brotli.compress(data, quality=BROTLI_QUALITY)
+    if encoding == "gzip":
+        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    if encoding == "none":
+        return data
+    raise ValueError(f"unknown encoding {encoding!r}")
+
+
+def render_request(dsn: Dsn, body: bytes, encoding: str) -> bytes:
+    auth = f"Sentry sentry_key={dsn.public_key}, sentry_version=7, sentry_client={USER_AGENT}"
+    lines = [
+        f"POST {dsn.envelope_path} HTTP/1.1",
+        f"Host: {dsn.host}:{dsn.port}",
+        "Accept-Encoding: identity",
+        f"Content-Length: {len(body)}",
+        "Content-Type: application/x-sentry-envelope",
+        f"User-Agent: {USER_AGENT}",
+        f"X-Sentry-Auth: {auth}",
+    ]
+    if encoding != "none":
+        lines.append(f"Content-Encoding: {encoding}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@dataclass
+class Prepared:
+    requests: list[bytes]
+    event_ids: list[bytes]
+    wire_bytes: int
+    envelope_bytes: int
+    groups: int = 1  # request i belongs to group i % groups
+
+
+def _build_chunk(args) -> tuple[list[bytes], list[bytes], int, int]:
+    fixture_text, dsn, encoding, groups, start, stop, now = args
+    header, item_header, event = split_envelope(fixture_text)
+    templates = [group_template(event, g) for g in range(groups)]
+    requests, ids, wire, raw = [], [], 0, 0
+    for i in range(start, stop):
+        event_id = uuid.uuid4().hex
+        envelope = make_envelope(header, item_header, templates[i % groups], i, event_id, now)
+        body = compress(envelope, encoding)
+        requests.append(render_request(dsn, body, encoding))
+        ids.append(event_id.encode())
+        wire += len(body)
+        raw += len(envelope)
+    return requests, ids, wire, raw
+
+
+def build_requests(
+    fixture_text: str, dsn: Dsn, n: int, groups: int, encoding: str, jobs: int = 2
+) -> Prepared:
+    """All requests, event i in group i % groups. Parallel over `jobs` processes."""
+    now = time.time()
+    bounds = [(n * k // jobs, n * (k + 1) // jobs) for k in range(jobs)]
+    tasks = [(fixture_text, dsn, encoding, groups, a, b, now) for a, b in bounds if b > a]
+    if jobs > 1 and n >= 2000:
+        with multiprocessing.get_context("fork").Pool(len(tasks)) as pool:
+            parts = pool.map(_build_chunk, tasks)
+    else:
+        parts = [_build_chunk(t) for t in tasks]
+    prepared = Prepared([], [], 0, 0, groups)
+    for requests, ids, wire, raw in parts:
+        prepared.requests.extend(requests)
+        prepared.event_ids.extend(ids)
+        prepared.wire_bytes += wire
+        prepared.envelope_bytes += raw
+    return prepared
+
+
+# --- HTTP/1.1 responses -----------------------------------------------------------------
+
+
+def parse_response(buf: bytes | bytearray) -> tuple[int, int, bytes, bool] | None:
+    """(bytes consumed, status, body, server closes) of the first complete response in buf,
+    else None. Handles Content-Length and chunked bodies, all a WSGI server sends back.
+    """
+    head_end = buf.find(b"\r\n\r\n")
+    if head_end < 0:
+        return None
+    head = bytes(buf[:head_end]).decode("latin-1").split("\r\n")
+    try:
+        status = int(head[0].split(" ", 2)[1])
+    except (IndexError, ValueError):
+        raise ValueError(f"bad status line: {head[0]!r}") from None
+    headers = {}
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    start = head_end + 4
+    closes = headers.get("connection", "").lower() == "close"
+    if "content-length" in headers:
+        end = start + int(headers["content-length"])
+        return (end, status, bytes(buf[start:end]), closes) if len(buf) >= end else None
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        parsed = _parse_chunked(buf, start, status)
+        return None if parsed is None else (*parsed, closes)
+    return start, status, b"", closes  # 204/304 or a server that closes: no body to wait for
+
+
+def _parse_chunked(buf, pos: int, status: int) -> tuple[int, int, bytes] | None:
+    body = bytearray()
+    while True:
+        line_end = buf.find(b"\r\n", pos)
+        if line_end < 0:
+            return None
+        size = int(bytes(buf[pos:line_end]).split(b";")[0], 16)
+        pos = line_end + 2
+        if size == 0:
+            trailer_end = buf.find(b"\r\n", pos)
+            return None if trailer_end < 0 else (trailer_end + 2, status, bytes(body))
+        if len(buf) < pos + size + 2:
+            return None
+        body += buf[pos : pos + size]
+        pos += size + 2
+
+
+# --- Sending ----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What one sender process saw; `merge` adds several up."""
+
+    sent: int = 0
+    completed: int = 0
+    accepted: int = 0
+    status: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+    accepted_by_group: Counter = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)  # seconds, accepted requests
+    corrected: list[float] = field(default_factory=list)  # seconds from due time (rate mode)
+    first_send: float | None = None  # unix time
+    last_done: float | None = None  # unix time
+    max_lag: float = 0.0  # rate mode: how late the latest send started, seconds
+    cpu_seconds: float = 0.0  # this generator's own CPU while sending
+
+    @classmethod
+    def merge(cls, parts: list[Result]) -> Result:
+        out = cls()
+        for p in parts:
+            out.sent += p.sent
+            out.completed += p.completed
+            out.accepted += p.accepted
+            out.status.update(p.status)
+            out.errors.update(p.errors)
+            out.accepted_by_group.update(p.accepted_by_group)
+            out.latencies.extend(p.latencies)
+            out.corrected.extend(p.corrected)
+            out.max_lag = max(out.max_lag, p.max_lag)
+            out.cpu_seconds += p.cpu_seconds
+        firsts = [p.first_send for p in parts if p.first_send is not None]
+        lasts = [p.last_done for p in parts if p.last_done is not None]
+        out.first_send = min(firsts) if firsts else None
+        out.last_done = max(lasts) if lasts else None
+        return out
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, sender: _Sender):
+        self.sender = sender
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.index: int | None = None  # request in flight
+        self.sent_at = 0.0
+        self.due = 0.0
+        self.ready = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.ready.set_result(None)
+
+    def data_received(self, data):
+        self.buf += data
+        while self.index is not None:
+            try:
+                parsed = parse_response(self.buf)
+            except ValueError:
+                self.sender.failed(self, "bad_response")
+                return
+            if parsed is None:
+                return
+            consumed, status, body, closes = parsed
+            del self.buf[:consumed]
+            if closes:  # no keep-alive after this answer: never write to it again
+                self.sender.conns.discard(self)
+                self.transport.close()
+            self.sender.done(self, status, body, reuse=not closes)
+
+    def connection_lost(self, exc):
+        self.transport = None
+        if not self.ready.done():
+            self.ready.set_exception(exc or ConnectionError("closed"))
+        self.sender.lost(self)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to send: connections, processes, pacing and bounds."""
+
+    concurrency: int = 32
+    processes: int = 1
+    rate: float | None = None  # events/s; None sends as fast as the connections allow
+    max_seconds: float = 600.0  # stop sending after this
+    request_timeout: float = 30.0
+
+
+class _Sender:
+    """Drives C connections over one process's share of the requests."""
+
+    def __init__(self, dsn: Dsn, prepared: Prepared, indexes, concurrency: int, plan: Plan):
+        self.dsn, self.requests, self.event_ids = dsn, prepared.requests, prepared.event_ids
+        self.groups = prepared.groups
+        self.indexes = indexes  # global request numbers this process sends, in order
+        self.next = 0
+        self.concurrency, self.rate = concurrency, plan.rate
+        self.deadline, self.req_timeout = plan.max_seconds, plan.request_timeout
+        self.result = Result()
+        self.loop = asyncio.get_running_loop()
+        self.t0 = 0.0  # loop time of the start
+        self.unix0 = 0.0
+        self.in_flight: set[_Connection] = set()
+        self.conns: set[_Connection] = set()
+        self.finished = self.loop.create_future()
+        self.stopping = False
+
+    def _unix(self, loop_time: float) -> float:
+        return self.unix0 + (loop_time - self.t0)
+
+    async def connect(self) -> _Connection:
+        _, conn = await self.loop.create_connection(
+            lambda: _Connection(self), self.dsn.host, self.dsn.port
+        )
+        await conn.ready
+        self.conns.add(conn)
+        return conn
+
+    async def run(self, start_unix: float) -> Result:
+        conns = [await self.connect() for _ in range(self.concurrency)]
+        await asyncio.sleep(max(0.0, start_unix - time.time()))
+        self.t0, self.unix0 = self.loop.time(), time.time()
+        for conn in conns:
+            self.schedule(conn)
+        watchdog = self.loop.create_task(self.watch())
+        self._check_finished()
+        await self.finished
+        watchdog.cancel()
+        for conn in self.conns:
+            if conn.transport is not None:
+                conn.transport.close()
+        return self.result
+
+    def schedule(self, conn: _Connection) -> None:
+        if self.stopping or self.next >= len(self.indexes):
+            self._check_finished()
+            return
+        index = self.indexes[self.next]
+        self.next += 1
+        conn.index, conn.sent_at = index, 0.0
+        self.in_flight.add(conn)
+        if self.rate:
+            conn.due = self.t0 + index / self.rate
+            # The event loop's timers are only millisecond-accurate anyway: anything due
+            # within EARLY goes now, which also saves a wake-up per request.
+            if conn.due - self.loop.time() > EARLY:
+                self.loop.call_at(conn.due - EARLY, self.send, conn)
+                return
+        self.send(conn)
+
+    def send(self, conn: _Connection) -> None:
+        if conn.index is None:  # its connection was lost while it waited for its due time
+            return
+        if self.stopping:
+            self._release(conn)
+            return
+        now = self.loop.time()
+        if self.rate:
+            self.result.max_lag = max(self.result.max_lag, now - conn.due)
+            conn.due = min(conn.due, now)  # latency from due never counts the early start
+        else:
+            conn.due = now
+        conn.sent_at = now
+        if self.result.first_send is None:
+            self.result.first_send = self._unix(now)
+        self.result.sent += 1
+        conn.transport.write(self.requests[conn.index])
+
+    def done(self, conn: _Connection, status: int, body: bytes, reuse: bool = True) -> None:
+        now = self.loop.time()
+        result = self.result
+        result.completed += 1
+        result.status[status] += 1
+        result.last_done = self._unix(now)
+        if status == 200 and self.event_ids[conn.index] in body:
+            result.accepted += 1
+            result.accepted_by_group[conn.index % self.groups] += 1
+            result.latencies.append(now - conn.sent_at)
+            if self.rate:
+                result.corrected.append(now - conn.due)
+        elif status == 200:
+            result.errors["200_without_event_id"] += 1
+        self._release(conn)
+        if reuse:
+            self.schedule(conn)
+        else:  # connection_lost() will follow; its replacement takes the next request
+            self.result.errors["server_closed_connection"] += 1
+
+    def failed(self, conn: _Connection, reason: str) -> None:
+        self.result.errors[reason] += 1
+        self._release(conn)
+        if conn.transport is not None:
+            conn.transport.abort()  # connection_lost() opens a replacement
+
+    def lost(self, conn: _Connection) -> None:
+        self.conns.discard(conn)
+        if conn.index is not None:
+            self.result.errors["connection_lost"] += 1
+            self._release(conn)
+        if not self.stopping:
+            self.loop.create_task(self.replace(conn))
+
+    def _release(self, conn: _Connection) -> None:
+        conn.index = None
+        self.in_flight.discard(conn)
+        self._check_finished()
+
+    async def replace(self, old: _Connection) -> None:
+        try:
+            conn = await self.connect()
+        except OSError:
+            self.result.errors["connect_failed"] += 1
+            if self.result.errors["connect_failed"] >= 100:  # the server is gone
+                self.stopping = True
+            await asyncio.sleep(0.1)
+            if not self.stopping:
+                self.loop.create_task(self.replace(old))
+            self._check_finished()
+            return
+        self.schedule(conn)
+
+    async def watch(self) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            now = self.loop.time()
+            if now - self.t0 > self.deadline and not self.stopping:
+                self.stopping = True
+                self.result.errors["stopped_at_max_seconds"] += len(self.indexes) - self.next
+            for conn in list(self.in_flight):
+                if (
+                    conn.sent_at
+                    and conn.index is not None
+                    and now - conn.sent_at > self.req_timeout
+                ):
+                    self.failed(conn, "timeout")
+            if self.stopping and now - self.t0 > self.deadline + self.req_timeout:
+                for conn in list(self.in_flight):
+                    self.failed(conn, "abandoned")
+            self._check_finished()
+
+    def _check_finished(self) -> None:
+        exhausted = self.stopping or self.next >= len(self.indexes)
+        if exhausted and not self.in_flight and not self.finished.done():
+            self.finished.set_result(None)
+
+
+def _send_share(dsn: Dsn, prepared: Prepared, plan: Plan, share: int, start_unix: float) -> Result:
+    processes = plan.processes
+    indexes = range(share, len(prepared.requests), processes)
+    concurrency = plan.concurrency // processes + (share < plan.concurrency % processes)
+
+    async def main():
+        return await _Sender(dsn, prepared, indexes, concurrency, plan).run(start_unix)
+
+    before = os.times()
+    result = asyncio.run(main())
+    after = os.times()
+    result.cpu_seconds = (after.user + after.system) - (before.user + before.system)
+    return result
+
+
+def _child(conn, *args) -> None:
+    try:
+        conn.send(_send_share(*args))
+    except BaseException as exc:  # report, do not hang the parent
+        conn.send(exc)
+    finally:
+        conn.close()
+
+
+def send_all(dsn: Dsn, prepared: Prepared, plan: Plan) -> Result:
+    """Send every prepared request; the connections are spread over plan.processes processes."""
+    start_unix = time.time() + 0.2 + 0.01 * plan.concurrency  # room to connect first
+    if plan.processes == 1:
+        return _send_share(dsn, prepared, plan, 0, start_unix)
+    ctx = multiprocessing.get_context("fork")
+    children, pipes = [], []
+    for share in range(plan.processes):
+        parent_end, child_end = ctx.Pipe(duplex=False)
+        args = (child_end, dsn, prepared, plan, share, start_unix)
+        proc = ctx.Process(target=_child, args=args, daemon=True)
+        proc.start()
+        child_end.close()
+        children.append(proc)
+        pipes.append(parent_end)
+    parts = []
+    for pipe in pipes:
+        part = pipe.recv()
+        if isinstance(part, BaseException):
+            raise part
+        parts.append(part)
+    for proc in children:
+        proc.join()
+    return Result.merge(parts)
+
+
+# --- Report -----------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of an ascending list."""
+    if not sorted_values:
+        return None
+    rank = max(1, -(-len(sorted_values) * q // 100))  # ceil
+    return sorted_values[min(len(sorted_values), int(rank)) - 1]
+
+
+def latency_summary(values: list[float]) -> dict:
+    ordered = sorted(values)
+    ms = {f"p{q}": percentile(ordered, q) for q in (50, 95, 99)}
+    ms["max"] = ordered[-1] if ordered else None
+    ms["mean"] = sum(ordered) / len(ordered) if ordered else None
+    return {k: (round(v * 1000, 2) if v is not None else None) for k, v in ms.items()}
+
+
+def summarize(result: Result, args, prepared: Prepared, build_seconds: float) -> dict:
+    duration = (
+        (result.last_done - result.first_send) if result.first_send and result.last_done else 0.0
+    )
+    n = len(prepared.requests)
+    report = {
+        "mode": "rate" if args.rate else "burst",
+        "rate_target": args.rate,
+        "events": n,
+        "groups": args.groups,
+        "concurrency": args.concurrency,
+        "processes": args.processes,
+        "encoding": args.encoding,
+        "wire_bytes_mean": round(prepared.wire_bytes / n) if n else 0,
+        "envelope_bytes_mean": round(prepared.envelope_bytes / n) if n else 0,
+        "build_seconds": round(build_seconds, 2),
+        "sent": result.sent,
+        "completed": result.completed,
+        "accepted": result.accepted,
+        "status": {str(k): v for k, v in sorted(result.status.items())},
+        "errors": dict(result.errors),
+        "first_send_unix": result.first_send,
+        "last_done_unix": result.last_done,
+        "duration_s": round(duration, 3),
+        "accepted_per_s": round(result.accepted / duration, 1) if duration else None,
+        "cpu_seconds": round(result.cpu_seconds, 3),
+        "latency_ms": latency_summary(result.latencies),
+        "accepted_by_group": [result.accepted_by_group[g] for g in range(prepared.groups)],
+    }
+    if args.rate:
+        report["latency_from_due_ms"] = latency_summary(result.corrected)
+        report["max_send_lag_ms"] = round(result.max_lag * 1000, 1)
+    return report
+
+
+def format_report(r: dict) -> str:
+    lat = r["latency_ms"]
+    lines = [
+        f"mode {r['mode']}" + (f" at {r['rate_target']}/s" if r["rate_target"] else "")
+        + f", {r['events']} events, {r['groups']} groups, {r['concurrency']} connections"
+        f" in {r['processes']} process(es), {r['encoding']} (~{r['wire_bytes_mean']} B on the wire,"
+        f" {r['envelope_bytes_mean']} B envelope)",
+        f"accepted {r['accepted']}/{r['sent']} in {r['duration_s']} s"
+        f" = {r['accepted_per_s']} events/s",
+        f"latency ms p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}",
+        f"status {r['status']}" + (f"  errors {r['errors']}" if r["errors"] else ""),
+        f"generator CPU {r['cpu_seconds']} s",
+    ]  # fmt: skip
+    if r["mode"] == "rate":
+        due = r["latency_from_due_ms"]
+        lines.append(
+            f"from due time: p50 {due['p50']}  p95 {due['p95']}  p99 {due['p99']}"
+            f"  (latest send {r['max_send_lag_ms']} ms behind schedule)"
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dsn", required=True, help="http://<key>@127.0.0.1:<port>/<project id>")
+    parser.add_argument("--events", "-n", type=int, default=20000)
+    parser.add_argument("--groups", "-g", type=int, default=50)
+    parser.add_argument("--concurrency", "-c", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=None, help="events/s (default: burst)")
+    parser.add_argument("--encoding", choices=["br", "gzip", "none"], default="br")
+    parser.add_argument("--processes", type=int, default=1, choices=[1, 2])
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="stop sending after this")
+    parser.add_argument("--request-timeout", type=float, default=30.0)
+    parser.add_argument("--fixture", type=Path, default=FIXTURE)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--json-out", type=Path, help="also write the JSON report here")
+    args = parser.parse_args(argv)
+    if args.events < 1 or args.groups < 1 or args.concurrency < 1:
+        parser.error("--events, --groups and --concurrency must be positive")
+    if args.rate is not None and args.rate <= 0:
+        parser.error("--rate must be positive")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    dsn = parse_dsn(args.dsn)
+    ensure_loopback(dsn.host, dsn.port)
+    fixture_text = json.loads(args.fixture.read_text())["raw_envelope_text"]
+    started = time.perf_counter()
+    prepared = build_requests(
+        fixture_text, dsn, args.events, args.groups, args.encoding, jobs=os.cpu_count() or 1
+    )
+    build_seconds = time.perf_counter() - started
+    print(f"loadgen: built {args.events} requests in {build_seconds:.1f} s", file=sys.stderr)
+    plan = Plan(args.concurrency, min(args.processes, args.concurrency), args.rate,
+                args.max_seconds, args.request_timeout)  # fmt: skip
+    result = send_all(dsn, prepared, plan)
+    report = summarize(result, args, prepared, build_seconds)
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1) if args.json else format_report(report), flush=True)
+    return 0 if result.accepted else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
