@@ -49,7 +49,9 @@ except ImportError:  # pragma: no cover - orjson is an app dependency
         return json.dumps(value, separators=(",", ":")).encode()
 
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sentry_python_envelope.json"
+FIXTURE = (
+    Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sentry_python_envelope.json"
+)
 USER_AGENT = "sentry.python/2.75.0"
 BROTLI_QUALITY = 4  # sentry-python's default for "br"
 GZIP_LEVEL = 9  # sentry-python's default for "gzip"
