@@ -8,7 +8,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from events import handoff, udp
+from events import handoff, udp, udp_stats
 from events.keys import KeyInfo
 from events.queue import QueuedPayload
 from events.spool import Spool
@@ -50,7 +50,7 @@ def test_a_failing_batch_is_spooled_not_lost(ingest_queue, fresh_backlog, monkey
 
 
 def listener(**kwargs) -> udp.Listener:
-    stats = udp.Stats(None, "test")
+    stats = udp_stats.Stats(None, "test")
     return udp.Listener(
         stats,
         lookup=lambda key: KeyInfo(1, 7, True, None, None),
@@ -60,7 +60,7 @@ def listener(**kwargs) -> udp.Listener:
     )
 
 
-def feed(listen: udp.Listener, n: int) -> udp.Stats:
+def feed(listen: udp.Listener, n: int) -> udp_stats.Stats:
     batch = [(datagram(KEY, raven_event(7)), ("127.0.0.1", 1)) for _ in range(n)]
     listen.process_batch(batch)
     return listen.stats

@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from events import digest, udp
+from events import digest, udp, udp_stats
 from events.handoff import Overloaded
 from events.keys import KeyInfo, KeysUnavailable
 from tests.udp.datagrams import datagram, header, raven_event
@@ -42,7 +42,7 @@ class Harness:
                 raise Overloaded(10)
             self.handed.append(payload)
 
-        self.stats = udp.Stats(None, "test")
+        self.stats = udp_stats.Stats(None, "test")
         self.listener = udp.Listener(
             self.stats,
             lookup=lookup,
@@ -152,7 +152,7 @@ def test_memory_bound_drops_and_counts():
 
 
 def test_reject_log_is_rate_limited(caplog):
-    log = udp.RejectLog(interval=60)
+    log = udp_stats.RejectLog(interval=60)
     with caplog.at_level(logging.WARNING, logger="events.udp"):
         for _ in range(100):
             log("bad_json", "invalid JSON", ("10.0.0.1", 5))
@@ -185,7 +185,7 @@ def test_socket_gets_a_large_receive_buffer_and_kernel_counters():
     try:
         if os.geteuid() == 0:  # SO_RCVBUFFORCE; others get at most net.core.rmem_max
             assert sock.getsockopt(udp.socket.SOL_SOCKET, udp.socket.SO_RCVBUF) >= 4 * 1024 * 1024
-        drops, queued = udp.socket_counters(sock)
+        drops, queued = udp_stats.socket_counters(sock)
         assert drops == 0 and queued == 0
     finally:
         sock.close()

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from events import udp
+from events import udp, udp_stats
 
 
 class Command(BaseCommand):
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         if stats_file is None:
-            stats_file = udp.stats_path(settings.DATA_DIR, bind)
+            stats_file = udp_stats.stats_path(settings.DATA_DIR, bind)
         try:
             udp.serve(
                 bind, rcvbuf=rcvbuf, max_datagram=max_datagram, stats_file=stats_file,

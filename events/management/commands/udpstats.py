@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from events import udp
+from events import udp, udp_stats
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if stats_file:
             paths = [stats_file]
         elif bind:
-            paths = [udp.stats_path(settings.DATA_DIR, bind)]
+            paths = [udp_stats.stats_path(settings.DATA_DIR, bind)]
         else:
             paths = sorted(Path(settings.DATA_DIR).glob("udp-stats-*.json"))
         found = []
