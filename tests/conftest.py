@@ -3,6 +3,7 @@ from django.conf import settings
 
 from events import keys
 from events.queue import get_queue
+from tests.factories import ProjectFactory
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -22,3 +23,14 @@ def ingest_queue():
     keys.clear()
     yield queue
     queue.clear()
+
+
+@pytest.fixture
+def project():
+    return ProjectFactory()
+
+
+@pytest.fixture
+def key(project):
+    """The project's default key."""
+    return project.keys.get()

@@ -12,16 +12,6 @@ from tests.factories import ProjectFactory, ProjectKeyFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def project():
-    return ProjectFactory()
-
-
-@pytest.fixture
-def key(project):
-    return project.keys.get()
-
-
 def post_v3(client, project_id, body, *, key=None, how="bearer", path="notices", **headers):
     url = f"/api/v3/projects/{project_id}/{path}"
     if key is not None and how == "query":

@@ -15,16 +15,6 @@ from tests.payloads import auth_header, captured_envelope, envelope, gz, python_
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def project():
-    return ProjectFactory()
-
-
-@pytest.fixture
-def key(project):
-    return project.keys.get()
-
-
 def post(
     client,
     path,
