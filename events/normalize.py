@@ -12,15 +12,13 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-import orjson
-
+from .jsonsafe import DROP, INT_TEXT, clean, clean_dict, integer, string
 from .titles import format_message
 
 MAX_FUTURE_SECONDS = 60.0
 MAX_AGE_SECONDS = 30 * 86400.0
 MAX_MESSAGE_CHARS = 8192
 MAX_TAG_CHARS = 200
-_MAX_DEPTH = 64  # deeper JSON is dropped: keeps recursion far from Python's limit
 
 LEVELS = ("fatal", "error", "warning", "info", "debug")
 _LEVEL_ALIASES = {"warn": "warning", "log": "info", "critical": "fatal"}
@@ -54,9 +52,7 @@ _FRAME_STRINGS = (
 ).split()
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 _DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_INT_TEXT = re.compile(r"-?[0-9]{1,18}")
 _QUOTED_NAME = re.compile(r"u?'(.*)'", re.DOTALL)
-_DROP = object()
 
 
 def normalize_event(
@@ -73,11 +69,11 @@ def normalize_event(
         "event_id": event_id or _event_id(src.get("event_id")) or uuid.uuid4().hex,
         "timestamp": _timestamp(src.get("timestamp"), received),
         "received": received,
-        "platform": _string(src.get("platform"), 64) or "other",
+        "platform": string(src.get("platform"), 64) or "other",
         "level": normalize_level(src.get("level")),
     }
     for key, cap in _STRING_FIELDS.items():
-        value = _string(src.get(key), cap)
+        value = string(src.get(key), cap)
         if key == "logger" and value is not None:
             value = (value.splitlines() or [""])[0]  # loggers are single-line names
         _put(out, key, value)
@@ -92,21 +88,21 @@ def normalize_event(
     _put(out, "stacktrace", None if exceptions else top_stack)
     threads = [t for t in map(_thread, _values(src.get("threads"))) if t]
     _put(out, "threads", {"values": threads} if threads else None)
-    crumbs = [_clean(b) for b in _values(src.get("breadcrumbs")) if isinstance(b, dict)]
+    crumbs = [clean(b) for b in _values(src.get("breadcrumbs")) if isinstance(b, dict)]
     _put(out, "breadcrumbs", {"values": crumbs} if crumbs else None)
 
     _put(out, "request", _request(src.get("request")))
     _put(out, "user", _user(src.get("user"), client_ip))
     out["tags"] = _tags(src.get("tags"))
     for key in ("contexts", "extra", "modules", "sdk"):
-        _put(out, key, _clean_dict(src.get(key)))
+        _put(out, key, clean_dict(src.get(key)))
     _put(out, "fingerprint", _fingerprint(src.get("fingerprint")))
 
     for key, value in src.items():
         if key in _HANDLED or key in _RAVEN_JUNK or not isinstance(key, str):
             continue
-        cleaned = _clean(value)
-        if cleaned is not _DROP and cleaned == value:  # keep only what is already JSON-safe
+        cleaned = clean(value)
+        if cleaned is not DROP and cleaned == value:  # keep only what is already JSON-safe
             out[key] = cleaned
     return out
 
@@ -120,46 +116,13 @@ def normalize_level(value: object) -> str:
     """Map a level in any accepted spelling to one of LEVELS (default "error")."""
     if isinstance(value, str):
         text = value.strip().lower()
-        if _INT_TEXT.fullmatch(text):
+        if INT_TEXT.fullmatch(text):
             value = int(text)
         else:
             text = _LEVEL_ALIASES.get(text, text)
             return text if text in LEVELS else "error"
-    number = _int(value)
+    number = integer(value)
     return _INT_LEVELS.get(number, "error") if number is not None else "error"
-
-
-def _text(value: str) -> str:
-    if value.isascii():  # O(1) in CPython, and nearly every string is ASCII
-        return value
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeEncodeError:  # lone surrogates from JSON escapes break strict encoders
-        return value.encode("utf-8", "replace").decode("utf-8")
-
-
-def _string(value: object, cap: int | None = None) -> str | None:
-    if isinstance(value, str):
-        text = _text(value)
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
-        text = str(value)
-    else:
-        return None
-    return text[:cap] if cap else text
-
-
-def _int(value: object) -> int | None:
-    number = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
-        number = int(value)
-    return number if number is not None and -(2**63) <= number < 2**63 else None
 
 
 def _event_id(value: object) -> str | None:
@@ -190,46 +153,6 @@ def _timestamp(value: object, received: float) -> float:
     return ts
 
 
-def _clean(value: object) -> object:
-    """A JSON-safe copy of value; _DROP for what cannot be represented."""
-    if type(value) in (dict, list):
-        # Nearly always already clean (it came from a JSON parser): copy it in C. orjson
-        # refuses what needs cleaning (huge ints, odd keys, lone surrogates, depth > 254);
-        # the incoming JSON is depth-capped well below that at the edge.
-        try:
-            return orjson.loads(orjson.dumps(value))
-        except orjson.JSONEncodeError:
-            pass
-    return _clean_slow(value)
-
-
-def _clean_slow(value: object, depth: int = 0) -> object:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return _text(value)
-    if isinstance(value, int):
-        return value if -(2**63) <= value < 2**64 else str(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if depth >= _MAX_DEPTH:
-        return _DROP
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            cleaned = _clean_slow(item, depth + 1)
-            if cleaned is not _DROP:
-                out[_text(key) if isinstance(key, str) else str(key)] = cleaned
-        return out
-    if isinstance(value, list | tuple):
-        return [c for c in (_clean_slow(item, depth + 1) for item in value) if c is not _DROP]
-    return _DROP
-
-
-def _clean_dict(value: object) -> dict | None:
-    return _clean(value) if isinstance(value, dict) else None  # type: ignore[return-value]
-
-
 def _resolve_aliases(raw: dict) -> dict:
     src = dict(raw)
     for key, value in raw.items():
@@ -252,15 +175,15 @@ def _logentry(logentry: object, message: object) -> dict | None:
     if isinstance(logentry, str):
         logentry = {"formatted": logentry}
     if not isinstance(logentry, dict):
-        formatted = _string(message, MAX_MESSAGE_CHARS) if isinstance(message, str) else None
+        formatted = string(message, MAX_MESSAGE_CHARS) if isinstance(message, str) else None
         return {"message": None, "formatted": formatted, "params": None} if formatted else None
-    template = _string(logentry.get("message"), MAX_MESSAGE_CHARS)
-    formatted = _string(logentry.get("formatted"), MAX_MESSAGE_CHARS)
+    template = string(logentry.get("message"), MAX_MESSAGE_CHARS)
+    formatted = string(logentry.get("formatted"), MAX_MESSAGE_CHARS)
     params = logentry.get("params")
-    params = _clean(params) if isinstance(params, list | dict) else None
+    params = clean(params) if isinstance(params, list | dict) else None
     if formatted is None and isinstance(message, str) and message and message != template:
         # raven sends the formatted line too; its captureMessage sends the template there
-        formatted = _string(message, MAX_MESSAGE_CHARS)
+        formatted = string(message, MAX_MESSAGE_CHARS)
     if formatted is None and template and params:
         formatted = format_message(template, params)
         formatted = formatted[:MAX_MESSAGE_CHARS] if formatted is not None else None
@@ -282,10 +205,10 @@ def _exception(value: object) -> dict | None:
     if not isinstance(value, dict):
         return None
     exc = {
-        "type": _string(value.get("type"), 256),
-        "value": _string(value.get("value"), MAX_MESSAGE_CHARS),
-        "module": _string(value.get("module"), 256),
-        "mechanism": _clean_dict(value.get("mechanism")),
+        "type": string(value.get("type"), 256),
+        "value": string(value.get("value"), MAX_MESSAGE_CHARS),
+        "module": string(value.get("module"), 256),
+        "mechanism": clean_dict(value.get("mechanism")),
     }
     _put(exc, "stacktrace", _stacktrace(value.get("stacktrace")))
     _put(exc, "thread_id", _id(value.get("thread_id")))
@@ -305,16 +228,16 @@ def _stacktrace(value: object) -> dict | None:
 def _frame(raw: dict) -> dict:
     frame: dict = {}
     for key in _FRAME_STRINGS:
-        _put(frame, key, _string(raw.get(key), MAX_MESSAGE_CHARS))
+        _put(frame, key, string(raw.get(key), MAX_MESSAGE_CHARS))
     for key in ("lineno", "colno"):
-        _put(frame, key, _int(raw.get(key)))
+        _put(frame, key, integer(raw.get(key)))
     for key in ("pre_context", "post_context"):
         if isinstance(raw.get(key), list):
-            frame[key] = [_string(line, MAX_MESSAGE_CHARS) or "" for line in raw[key]]
+            frame[key] = [string(line, MAX_MESSAGE_CHARS) or "" for line in raw[key]]
     in_app = raw.get("in_app")
     frame["in_app"] = in_app is True or in_app == 1 or in_app == "true"
     if isinstance(raw.get("vars"), dict):
-        frame["vars"] = {_unquote(k): v for k, v in _clean(raw["vars"]).items()}
+        frame["vars"] = {_unquote(k): v for k, v in clean(raw["vars"]).items()}
     return frame
 
 
@@ -329,7 +252,7 @@ def _thread(value: object) -> dict | None:
     thread: dict = {}
     _put(thread, "id", _id(value.get("id")))
     for key in ("name", "state"):
-        _put(thread, key, _string(value.get(key), 256))
+        _put(thread, key, string(value.get(key), 256))
     for key in ("crashed", "current", "main"):
         _put(thread, key, value[key] if isinstance(value.get(key), bool) else None)
     _put(thread, "stacktrace", _stacktrace(value.get("stacktrace")))
@@ -337,15 +260,15 @@ def _thread(value: object) -> dict | None:
 
 
 def _id(value: object) -> int | str | None:
-    return _int(value) if _int(value) is not None else _string(value, 256)
+    return integer(value) if integer(value) is not None else string(value, 256)
 
 
 def _request(value: object) -> dict | None:
     if not isinstance(value, dict):
         return None
-    request = _clean(value)
+    request = clean(value)
     for key in ("url", "method"):
-        _put(request, key, _string(request.pop(key, None), MAX_MESSAGE_CHARS))
+        _put(request, key, string(request.pop(key, None), MAX_MESSAGE_CHARS))
     if "headers" in request:
         request["headers"] = _header_pairs(request["headers"])
     for key in ("cookies", "query_string"):
@@ -360,9 +283,9 @@ def _header_pairs(value: object) -> list[list[str]]:
         return [[k.strip(), v.strip()] for k, sep, v in lines if sep and k.strip()]
     pairs = []
     for key, item in _items(value):
-        name = _string(key)
+        name = string(key)
         for single in item if isinstance(item, list) else [item]:  # PHP sends value lists
-            text = _string(single)
+            text = string(single)
             if name and text is not None:
                 pairs.append([name, text])
     return pairs
@@ -371,7 +294,7 @@ def _header_pairs(value: object) -> list[list[str]]:
 def _user(value: object, client_ip: str | None) -> dict | None:
     if not isinstance(value, dict):
         return None
-    user = _clean(value)
+    user = clean(value)
     if user.get("ip_address") == "{{auto}}":
         if client_ip:
             user["ip_address"] = client_ip
@@ -383,7 +306,7 @@ def _user(value: object, client_ip: str | None) -> dict | None:
 def _tags(value: object) -> list[list[str]]:
     tags = []
     for key, item in _items(value):
-        name, text = _string(key, MAX_TAG_CHARS), _tag_value(item)
+        name, text = string(key, MAX_TAG_CHARS), _tag_value(item)
         if name and text is not None:
             tags.append([name, text])
     return tags
@@ -400,14 +323,14 @@ def _items(value: object) -> list[tuple]:
 
 def _tag_value(value: object) -> str | None:
     if isinstance(value, dict | list):
-        text = json.dumps(_clean(value), separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(clean(value), separators=(",", ":"), ensure_ascii=False)
     else:
-        text = _string(value)
+        text = string(value)
     return text[:MAX_TAG_CHARS] if text is not None else None
 
 
 def _fingerprint(value: object) -> list[str] | None:
     if not isinstance(value, list):
         return None
-    entries = [_string(entry, 1024) for entry in value]
+    entries = [string(entry, 1024) for entry in value]
     return [e for e in entries if e is not None] or None
