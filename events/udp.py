@@ -109,9 +109,10 @@ def _raven_body(payload: bytes, limit: int) -> bytes | None:
 
 def decode_event(payload: bytes, limit: int = protocol.MAX_EVENT_BYTES) -> tuple[dict, bytes]:
     """base64(zlib), zlib or plain JSON -> (event dict, its JSON bytes)."""
-    payload = payload.strip()
     try:
-        body = _raven_body(payload, limit)
+        # Only text forms may be stripped: raw zlib ends in a checksum whose bytes can be
+        # whitespace (about one datagram in 40).
+        body = _raven_body(payload.strip(), limit)
         if body is None:
             body = protocol.decode_store_body(payload, limit)
     except ProtocolError as exc:
