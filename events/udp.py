@@ -291,8 +291,7 @@ class Listener:
             raise Rejected("unknown_key", f"unknown key {auth.public_key[:40]!r}")
         if not key.is_active:
             raise Rejected("disabled_key", f"key {auth.public_key[:40]!r} is disabled")
-        payload = payload.strip()
-        event, _ = decode_event(payload)  # validated here, queued as received
+        event, _ = decode_event(payload)  # validated here, queued as received (never stripped)
         project_id = payload_project(event)
         if project_id is not None and project_id != key.project_id:
             raise Rejected("wrong_project", f"project {project_id} is not the key's project")

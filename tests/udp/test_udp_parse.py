@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from events import digest, udp, udp_stats
+from events import digest, protocol, udp, udp_stats
 from events.handoff import Overloaded
 from events.keys import KeyInfo, KeysUnavailable
 from tests.udp.datagrams import datagram, header, raven_event
@@ -202,3 +202,21 @@ def test_raw_zlib_ending_in_whitespace_bytes_is_not_corrupted():
         pytest.fail("no compressed body ending in whitespace found")
     event, raw = udp.decode_event(compressed)
     assert raw == body and event["message"] == f"event {n}"
+
+
+def test_listener_accepts_and_queues_raw_zlib_ending_in_whitespace_intact():
+    """The whole path, not only decode_event: check() must not strip the payload either."""
+    for n in range(5000):
+        event = raven_event(7, message=f"event {n}")
+        body = json.dumps(event).encode()
+        compressed = zlib.compress(body, 6)
+        if compressed[-1:] in (b"\n", b" ", b"\t", b"\r"):
+            break
+    else:
+        pytest.fail("no compressed body ending in whitespace found")
+    harness = Harness()
+    stats = harness.feed(header(KEY) + b"\n\n" + compressed)
+    assert stats.accepted == 1 and not stats.rejected, harness.logged
+    queued = harness.handed[0].body
+    assert queued == compressed
+    assert protocol.decode_store_body(queued) == body
