@@ -56,6 +56,7 @@ class Outcome:
     created: bool
     regressed: bool
     unignored: bool = False
+    event_ids: tuple[str, ...] = ()  # the new events of this issue in the batch, oldest first
 
 
 def decode_payload(payload: QueuedPayload) -> dict:
@@ -288,8 +289,14 @@ def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -
             unignored = cursor.rowcount == 1
             outcomes.append(
                 Outcome(
-                    issue_id, first.project_id, len(evs), issue_id in created, regressed, unignored
-                )
+                    issue_id,
+                    first.project_id,
+                    len(evs),
+                    issue_id in created,
+                    regressed,
+                    unignored,
+                    tuple(e.event_id for e in evs),
+                )  # fmt: skip
             )
     return outcomes
 

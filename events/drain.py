@@ -74,14 +74,22 @@ def _store(prepared: list[digest.PreparedEvent]) -> list[digest.Outcome]:
 
 
 def _emit(outcomes: list[digest.Outcome]) -> None:
+    """After commit and ack: a failing receiver (say, a broker hiccup while it queues a
+    notification) is logged and never undoes or repeats the stored batch."""
+    sent = []
     for outcome in outcomes:
         kwargs = {"issue_id": outcome.issue_id, "project_id": outcome.project_id}
         if outcome.created:
-            signals.issue_created.send(sender=digest.Outcome, **kwargs)
+            sent += signals.issue_created.send_robust(sender=digest.Outcome, **kwargs)
         elif outcome.regressed:
-            signals.issue_regressed.send(sender=digest.Outcome, **kwargs)
+            sent += signals.issue_regressed.send_robust(sender=digest.Outcome, **kwargs)
         elif outcome.unignored:
-            signals.issue_unignored.send(sender=digest.Outcome, **kwargs)
+            sent += signals.issue_unignored.send_robust(sender=digest.Outcome, **kwargs)
+    if outcomes:
+        sent += signals.batch_stored.send_robust(sender=digest.Outcome, outcomes=outcomes)
+    for receiver, result in sent:
+        if isinstance(result, Exception):
+            log.error("signal receiver %r failed", receiver, exc_info=result)
 
 
 def process_batch(batch_size: int | None = None) -> int:

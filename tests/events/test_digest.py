@@ -250,3 +250,32 @@ def test_event_payloads_are_compressed_with_lz4_on_postgresql():
             " WHERE attrelid = 'events_event'::regclass AND attname = 'data'"
         )
         assert cursor.fetchone()[0] == "l"
+
+
+def test_batch_stored_carries_new_event_ids_and_a_failing_receiver_is_contained(ingest_queue):
+    project = ProjectFactory()
+    batches = []
+
+    def on_batch(outcomes, **kw):
+        batches.append(outcomes)
+
+    def broken(**kw):
+        raise RuntimeError("receiver bug")
+
+    signals.batch_stored.connect(on_batch)
+    signals.issue_created.connect(broken)
+    try:
+        first, second = python_error(), python_error()
+        enqueue(ingest_queue, project, first)
+        enqueue(ingest_queue, project, second)
+        assert drain.process_batch() == 2
+        enqueue(ingest_queue, project, first)  # a duplicate: stored once, no new outcome
+        drain.process_batch()
+    finally:
+        signals.batch_stored.disconnect(on_batch)
+        signals.issue_created.disconnect(broken)
+    assert len(batches) == 1
+    (outcome,) = batches[0]
+    assert outcome.created and outcome.new_events == 2
+    assert set(outcome.event_ids) == {first["event_id"], second["event_id"]}
+    assert ingest_queue.backlog() == 0
