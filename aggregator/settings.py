@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "projects",
     "events",
+    "digests",
+    "alerts",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +194,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "events:overview"
 LOGOUT_REDIRECT_URL = "login"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="aggregator@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Email: EMAIL_URL (smtp://user:pass@host:587, submission://… for STARTTLS, smtp+ssl://…)
+# or the usual EMAIL_* variables. With neither, the embedded default writes each message to a
+# file in DATA_DIR/mail, where a new user can read what would have been sent.
+if "EMAIL_URL" in env:
+    vars().update(env.email_url("EMAIL_URL"))
+elif "EMAIL_HOST" in env:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env("EMAIL_HOST")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

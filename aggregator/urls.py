@@ -4,8 +4,11 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("events.ingest_urls")),
     path("", include("events.airbrake_urls")),  # Airbrake/Errbit notifier API
+    path("api/0/", include("api.urls")),  # the Sentry-style REST API
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("notifications/", include("digests.urls")),
+    path("", include("alerts.urls")),
     path("", include("projects.urls")),  # before events: /orgs/<org>/projects/new/
     path("", include("events.urls")),
 ]

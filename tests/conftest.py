@@ -34,3 +34,19 @@ def project():
 def key(project):
     """The project's default key."""
     return project.keys.get()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server; Django's mail goes to it for the test. Yields its Inbox."""
+    from tests import mailserver
+
+    controller, inbox = mailserver.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield inbox
+    finally:
+        controller.stop()
