@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
+import psycopg
 from django.db import connection, transaction
 
-from . import compression, grouping, normalize, protocol, scrub, tags, titles, trim
+from . import compression, fields, grouping, normalize, protocol, scrub, tags, titles, trim
 from .models import Event, Issue, IssueHourlyCount, IssueTag
 from .queue import QueuedPayload
 
@@ -133,11 +134,22 @@ def _json(value) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _cursor():
+    """On PostgreSQL a server-side-binding cursor on Django's connection (same transaction):
+    parameters travel apart from the SQL, so 13 KB payloads are neither quoted into the
+    query text nor parsed back out of it (Django's client-side binding spent ~15% of the
+    worker's CPU doing that). Elsewhere Django's own cursor."""
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        return psycopg.Cursor(connection.connection)
+    return connection.cursor()
+
+
 def _insert(table: str, columns: list[str], rows: list[tuple], tail: str, placeholders=None):
     """Multi-row INSERT in chunks; returns the rows of a RETURNING tail, if any."""
     marks = "(" + ", ".join(placeholders or ["%s"] * len(columns)) + ")"
     returned = []
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start : start + INSERT_CHUNK]
             sql = (
@@ -203,13 +215,14 @@ def _store_events(events: list[PreparedEvent], issue_ids: dict) -> list[tuple[Pr
         issue_of[key] = issue_id
         rows.append(
             (ev.project_id, issue_id, ev.event_id, _dt(ev.timestamp), _dt(ev.received), ev.level,
-             ev.platform, ev.release, ev.environment, ev.message, _json(ev.data), _json(ev.tags))
+             ev.platform, ev.release, ev.environment, ev.message, fields.pack(ev.data),
+             _json(ev.tags))
         )  # fmt: skip
     columns = [
         "project_id", "issue_id", "event_id", "timestamp", "received", "level", "platform",
         "release", "environment", "message", "data", "tags",
     ]  # fmt: skip
-    marks = ["%s"] * 10 + [_json_placeholder()] * 2
+    marks = ["%s"] * 11 + [_json_placeholder()]
     stored = _insert(
         Event._meta.db_table, columns, rows,
         "ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id", marks,
@@ -256,7 +269,7 @@ def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -
     table = Issue._meta.db_table
     now = _dt(datetime.now(UTC))
     outcomes = []
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         for issue_id in sorted(per_issue):
             evs = sorted(per_issue[issue_id], key=lambda e: e.timestamp)
             first, last = evs[0], evs[-1]

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from projects.models import Project
 
+from .fields import CompressedJSONField
+
 
 class Issue(models.Model):
     class Status(models.TextChoices):
@@ -91,7 +93,7 @@ class Event(models.Model):
     release = models.CharField(max_length=200, blank=True, default="")
     environment = models.CharField(max_length=64, blank=True, default="")
     message = models.TextField(blank=True, default="")
-    data = models.JSONField(help_text="The normalized, scrubbed payload.")
+    data = CompressedJSONField(help_text="The normalized, scrubbed payload.")
     tags = models.JSONField(default=dict, blank=True)
 
     class Meta:

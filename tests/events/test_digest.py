@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from events import digest, drain, signals
+from events import digest, drain, fields, signals
 from events.models import Event, FailedPayload, Issue, IssueHourlyCount, IssueTag
 from events.queue import QueuedPayload
 from tests.factories import ProjectFactory
@@ -243,13 +243,41 @@ def test_ignored_issue_comes_back_after_its_duration(ingest_queue):
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a PostgreSQL storage setting")
-def test_event_payloads_are_compressed_with_lz4_on_postgresql():
+def test_event_payloads_are_stored_zstd_compressed_and_not_recompressed_on_postgresql(
+    ingest_queue,
+):
+    project = ProjectFactory()
+    event = python_error()
+    enqueue(ingest_queue, project, event)
+    drain.process_batch()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT attcompression FROM pg_attribute"
+            "SELECT attstorage FROM pg_attribute"
             " WHERE attrelid = 'events_event'::regclass AND attname = 'data'"
         )
-        assert cursor.fetchone()[0] == "l"
+        assert cursor.fetchone()[0] == "e"  # EXTERNAL: out of line, never compressed again
+        cursor.execute("SELECT data FROM events_event WHERE event_id = %s", [event["event_id"]])
+        raw = bytes(cursor.fetchone()[0])
+    assert raw[:4] == fields.ZSTD_MAGIC
+    assert fields.unpack(raw)["event_id"] == event["event_id"]
+
+
+def test_event_data_reads_back_as_the_stored_dict(ingest_queue):
+    project = ProjectFactory()
+    event = python_error()
+    enqueue(ingest_queue, project, event)
+    drain.process_batch()
+    stored = Event.objects.get(project=project)
+    assert stored.data["event_id"] == event["event_id"]
+    assert stored.data["exception"]["values"][0]["type"] == "ValueError"
+
+
+def test_compressed_field_reads_legacy_json_text_and_round_trips():
+    value = {"a": [1, 2, {"b": "ü"}], "n": None}
+    assert fields.unpack(fields.pack(value)) == value
+    assert fields.unpack(b'{"legacy": true}') == {"legacy": True}
+    assert fields.unpack('{"legacy": true}') == {"legacy": True}  # SQLite TEXT after the rebuild
+    assert fields.unpack(memoryview(fields.pack(value))) == value
 
 
 def test_batch_stored_carries_new_event_ids_and_a_failing_receiver_is_contained(ingest_queue):
