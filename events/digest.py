@@ -122,10 +122,6 @@ def _greatest() -> tuple[str, str]:
     return ("GREATEST", "LEAST") if connection.vendor == "postgresql" else ("MAX", "MIN")
 
 
-def _json_placeholder() -> str:
-    return "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-
-
 def _dt(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -145,20 +141,39 @@ def _cursor():
     return connection.cursor()
 
 
-def _insert(table: str, columns: list[str], rows: list[tuple], tail: str, placeholders=None):
-    """Multi-row INSERT in chunks; returns the rows of a RETURNING tail, if any."""
-    marks = "(" + ", ".join(placeholders or ["%s"] * len(columns)) + ")"
+def _insert(table: str, columns: dict[str, str], rows: list[tuple], tail: str) -> list[tuple]:
+    """Insert many rows in one statement; returns the rows of a RETURNING tail, if any.
+
+    `columns` maps each column to its PostgreSQL type. PostgreSQL gets one array per column
+    and `INSERT .. SELECT FROM unnest(..)`: a dozen parameters whatever the row count, where
+    a multi-row VALUES list has thousands, which psycopg parses out of the SQL text on every
+    call (~18 ms for a 500-event batch). Elsewhere: multi-row VALUES in chunks.
+    """
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%b::{'text' if t == 'jsonb' else t}[]" for t in columns.values())
+        select = ", ".join(
+            f"u.{c}::jsonb" if t == "jsonb" else f"u.{c}" for c, t in columns.items()
+        )
+        sql = (
+            f"INSERT INTO {table} ({names}) SELECT {select} FROM unnest({arrays}) AS u({names}) "
+            + tail
+        )
+        with _cursor() as cursor:
+            cursor.execute(
+                sql,
+                [list(values) for values in zip(*rows, strict=True)]
+                if rows
+                else [[] for _ in columns],
+            )
+            return cursor.fetchall() if "RETURNING" in tail else []
+    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     returned = []
-    with _cursor() as cursor:
+    with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start : start + INSERT_CHUNK]
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                + ", ".join([marks] * len(chunk))
-                + " "
-                + tail
-            )
-            cursor.execute(sql, [value for row in chunk for value in row])
+            sql = f"INSERT INTO {table} ({names}) VALUES " + ", ".join([marks] * len(chunk))
+            cursor.execute(sql + " " + tail, [value for row in chunk for value in row])
             if "RETURNING" in tail:
                 returned.extend(cursor.fetchall())
     return returned
@@ -180,16 +195,16 @@ def _create_issues(events: list[PreparedEvent]) -> tuple[dict[tuple, int], set[i
             (*key, ev.title, ev.culprit, ev.type, ev.level, ev.platform, _json(ev.metadata),
              Issue.Status.UNRESOLVED, ts, ts, 0, ev.release, ev.release, ev.event_id, False)
         )  # fmt: skip
-    columns = [
-        "project_id", "grouping_version", "fingerprint", "title", "culprit", "type", "level",
-        "platform", "metadata", "status", "first_seen", "last_seen", "times_seen",
-        "first_release", "last_release", "last_event_id", "regressed",
-    ]  # fmt: skip
-    marks = ["%s"] * len(columns)
-    marks[columns.index("metadata")] = _json_placeholder()
+    columns = {
+        "project_id": "bigint", "grouping_version": "text", "fingerprint": "text",
+        "title": "text", "culprit": "text", "type": "text", "level": "text", "platform": "text",
+        "metadata": "jsonb", "status": "text", "first_seen": "timestamptz",
+        "last_seen": "timestamptz", "times_seen": "bigint", "first_release": "text",
+        "last_release": "text", "last_event_id": "text", "regressed": "boolean",
+    }  # fmt: skip
     created = _insert(
         Issue._meta.db_table, columns, rows,
-        "ON CONFLICT (project_id, grouping_version, fingerprint) DO NOTHING RETURNING id", marks,
+        "ON CONFLICT (project_id, grouping_version, fingerprint) DO NOTHING RETURNING id",
     )  # fmt: skip
     ids: dict[tuple, int] = {}
     by_project = defaultdict(set)
@@ -218,14 +233,15 @@ def _store_events(events: list[PreparedEvent], issue_ids: dict) -> list[tuple[Pr
              ev.platform, ev.release, ev.environment, ev.message, fields.pack(ev.data),
              _json(ev.tags))
         )  # fmt: skip
-    columns = [
-        "project_id", "issue_id", "event_id", "timestamp", "received", "level", "platform",
-        "release", "environment", "message", "data", "tags",
-    ]  # fmt: skip
-    marks = ["%s"] * 11 + [_json_placeholder()]
+    columns = {
+        "project_id": "bigint", "issue_id": "bigint", "event_id": "text",
+        "timestamp": "timestamptz", "received": "timestamptz", "level": "text",
+        "platform": "text", "release": "text", "environment": "text", "message": "text",
+        "data": "bytea", "tags": "jsonb",
+    }  # fmt: skip
     stored = _insert(
         Event._meta.db_table, columns, rows,
-        "ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id", marks,
+        "ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id",
     )  # fmt: skip
     return [(unique[(p, e)], issue_of[(p, e)]) for p, e in stored]
 
@@ -247,7 +263,9 @@ def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
         hour_counts.setdefault((issue_id, _hour(ev.timestamp)), [ev.project_id, 0])[1] += 1
     table = IssueTag._meta.db_table
     _insert(
-        table, ["issue_id", "key", "value", "count", "first_seen", "last_seen"],
+        table,
+        {"issue_id": "bigint", "key": "text", "value": "text", "count": "bigint",
+         "first_seen": "timestamptz", "last_seen": "timestamptz"},
         [(*k, n, _dt(first), _dt(last)) for k, (n, first, last) in sorted(tag_counts.items())],
         f"ON CONFLICT (issue_id, key, value) DO UPDATE SET count = {table}.count + excluded.count,"
         f" first_seen = {least}({table}.first_seen, excluded.first_seen),"
@@ -255,7 +273,7 @@ def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
     )  # fmt: skip
     table = IssueHourlyCount._meta.db_table
     _insert(
-        table, ["issue_id", "hour", "project_id", "count"],
+        table, {"issue_id": "bigint", "hour": "timestamptz", "project_id": "bigint", "count": "bigint"},
         [(k[0], _dt(k[1]), p, n) for k, (p, n) in sorted(hour_counts.items())],
         f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
     )  # fmt: skip
