@@ -24,6 +24,9 @@ def safe_text(value: str) -> str:
 
 
 def string(value: object, cap: int | None = None) -> str | None:
+    if type(value) is str:  # the hot path: called for every frame field and source line
+        text = value if value.isascii() else safe_text(value)
+        return text[:cap] if cap and len(text) > cap else text
     if isinstance(value, str):
         text = safe_text(value)
     elif isinstance(value, bool):

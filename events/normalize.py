@@ -227,21 +227,36 @@ def _stacktrace(value: object) -> dict | None:
 
 def _frame(raw: dict) -> dict:
     frame: dict = {}
+    get = raw.get
     for key in _FRAME_STRINGS:
-        _put(frame, key, string(raw.get(key), MAX_MESSAGE_CHARS))
+        value = get(key)
+        if value is not None:
+            _put(frame, key, string(value, MAX_MESSAGE_CHARS))
     for key in ("lineno", "colno"):
-        _put(frame, key, integer(raw.get(key)))
+        _put(frame, key, integer(get(key)))
     for key in ("pre_context", "post_context"):
-        if isinstance(raw.get(key), list):
-            frame[key] = [string(line, MAX_MESSAGE_CHARS) or "" for line in raw[key]]
-    in_app = raw.get("in_app")
+        if isinstance(get(key), list):
+            frame[key] = _lines(raw[key])
+    in_app = get("in_app")
     frame["in_app"] = in_app is True or in_app == 1 or in_app == "true"
-    if isinstance(raw.get("vars"), dict):
+    if isinstance(get("vars"), dict):
         frame["vars"] = {_unquote(k): v for k, v in clean(raw["vars"]).items()}
     return frame
 
 
+def _lines(lines: list) -> list[str]:
+    """Source context lines as strings; checked in C when they are plain short ASCII text."""
+    try:
+        if "".join(lines).isascii() and max(map(len, lines), default=0) <= MAX_MESSAGE_CHARS:
+            return list(lines)
+    except TypeError:  # not all strings
+        pass
+    return [string(line, MAX_MESSAGE_CHARS) or "" for line in lines]
+
+
 def _unquote(name: str) -> str:
+    if name[-1:] != "'":
+        return name
     match = _QUOTED_NAME.fullmatch(name)  # raven 3 on Python 2 sends "'x'" or "u'x'"
     return match.group(1) if match else name
 
