@@ -370,7 +370,8 @@ def start_stack(stack: Stack, args) -> str:
     )
     dsn = [line for line in dsn.splitlines() if line.strip()][-1].strip()
     port = int(stack.env["BASE_URL"].rsplit(":", 1)[1])
-    worker = stack.start("worker", [str(BIN / "celery"), "-A", "aggregator", "worker",
+    nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
+    worker = stack.start("worker", [*nice, str(BIN / "celery"), "-A", "aggregator", "worker",
                                     "--loglevel", "INFO", "--concurrency", str(args.worker_concurrency),
                                     "-n", f"bench-{port}@%h"])  # fmt: skip
     procs = [worker]
@@ -866,6 +867,12 @@ def parse_args(argv=None):
     parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh stack")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="start the worker under nice -n N (ingest first, processing after)",
+    )
     parser.add_argument("--no-beat", action="store_true", help="do not start celery beat")
     parser.add_argument("--max-seconds", type=float, default=600, help="cap on the load phase")
     parser.add_argument("--stall-timeout", type=float, default=30,
