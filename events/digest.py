@@ -60,8 +60,20 @@ class Outcome:
     event_ids: tuple[str, ...] = ()  # the new events of this issue in the batch, oldest first
 
 
-def decode_payload(payload: QueuedPayload) -> dict:
-    """The raw event dict inside a queued body. Raises protocol.ProtocolError."""
+def _parse_event(data: bytes) -> tuple[dict, bool]:
+    """(event, parsed by orjson). The edge validated these bytes already (size, depth)."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:  # NaN, a BOM...: the lenient path, cleaned downstream
+        return protocol.parse_event_json(data, check_depth=False), False
+    if type(value) is not dict:
+        raise protocol.ProtocolError("event must be a JSON object")
+    return value, True
+
+
+def decode(payload: QueuedPayload) -> tuple[dict, bool]:
+    """The raw event dict inside a queued body, and whether orjson parsed it (then it is
+    JSON-safe as it is). Raises protocol.ProtocolError."""
     if payload.kind == "envelope":
         data = compression.decompress(
             payload.body, payload.content_encoding, protocol.MAX_ENVELOPE_BYTES
@@ -69,9 +81,13 @@ def decode_payload(payload: QueuedPayload) -> dict:
         item = protocol.parse_envelope(data).event_item()
         if item is None:
             raise protocol.ProtocolError("envelope has no event item")
-        return protocol.parse_event_json(item.payload, check_depth=False)  # checked at the edge
+        return _parse_event(item.payload)
     data = compression.decompress(payload.body, payload.content_encoding, protocol.MAX_EVENT_BYTES)
-    return protocol.parse_event_json(protocol.decode_store_body(data), check_depth=False)
+    return _parse_event(protocol.decode_store_body(data))
+
+
+def decode_payload(payload: QueuedPayload) -> dict:
+    return decode(payload)[0]
 
 
 def _message_text(event: dict) -> str:
@@ -90,10 +106,11 @@ def _utc(ts: float) -> datetime:
 
 
 def prepare(payload: QueuedPayload) -> PreparedEvent:
-    raw = decode_payload(payload)
+    raw, trusted = decode(payload)
     event = normalize.normalize_event(
-        raw, received=payload.received, event_id=payload.event_id, client_ip=payload.client_ip
-    )
+        raw, received=payload.received, event_id=payload.event_id, client_ip=payload.client_ip,
+        trusted=trusted,
+    )  # fmt: skip
     event = trim.trim_event(scrub.scrub_event(event))
     return PreparedEvent(
         project_id=payload.project_id,

@@ -5,12 +5,28 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from contextlib import contextmanager
 
 import orjson
 
 _MAX_DEPTH = 64  # deeper JSON is dropped: keeps recursion far from Python's limit
 INT_TEXT = re.compile(r"-?[0-9]{1,18}")
 DROP = object()
+_local = threading.local()
+
+
+@contextmanager
+def trusted_input(trusted: bool = True):
+    """Within this block clean() returns dicts and lists as they are: for input that orjson
+    parsed, which is JSON-safe by construction (str keys, valid UTF-8, 64-bit numbers, no
+    NaN; depth capped at the edge), so the copy would be an expensive no-op."""
+    before = getattr(_local, "trusted", False)
+    _local.trusted = trusted
+    try:
+        yield
+    finally:
+        _local.trusted = before
 
 
 def safe_text(value: str) -> str:
@@ -52,6 +68,8 @@ def integer(value: object) -> int | None:
 def clean(value: object) -> object:
     """A JSON-safe copy of value; DROP for what cannot be represented."""
     if type(value) in (dict, list):
+        if getattr(_local, "trusted", False):
+            return value
         # Nearly always already clean (it came from a JSON parser): copy it in C. orjson
         # refuses what needs cleaning (huge ints, odd keys, lone surrogates, depth > 254);
         # the incoming JSON is depth-capped well below that at the edge.

@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from .jsonsafe import DROP, INT_TEXT, clean, clean_dict, integer, string
+from .jsonsafe import DROP, INT_TEXT, clean, clean_dict, integer, string, trusted_input
 from .titles import format_message
 
 MAX_FUTURE_SECONDS = 60.0
@@ -56,9 +56,23 @@ _QUOTED_NAME = re.compile(r"u?'(.*)'", re.DOTALL)
 
 
 def normalize_event(
-    raw: dict, *, received: float, event_id: str | None = None, client_ip: str | None = None
+    raw: dict,
+    *,
+    received: float,
+    event_id: str | None = None,
+    client_ip: str | None = None,
+    trusted: bool = False,
 ) -> dict:
-    """Return a new canonical event dict built from an SDK payload."""
+    """Return a new canonical event dict built from an SDK payload.
+
+    `trusted`: orjson parsed `raw`, so its parts are JSON-safe as they are and are used
+    without copies; the result then shares containers with `raw`, which the caller drops.
+    """
+    with trusted_input(trusted):
+        return _normalize(raw, received, event_id, client_ip)
+
+
+def _normalize(raw: dict, received: float, event_id: str | None, client_ip: str | None) -> dict:
     if not isinstance(raw, dict):
         raw = {}
     src = _resolve_aliases(raw)

@@ -546,3 +546,43 @@ def test_raven_capture_message_top_level_template_is_formatted_with_params():
     event = normalize_event(raw, received=1_800_000_000.0)
     assert event["logentry"]["formatted"] == "user bob not found"
     assert event["logentry"]["message"] == "user %s not found"
+
+
+# --- trusted input (orjson-parsed): no copies, same result -----------------------------------
+
+
+def _containers(value, seen: dict) -> None:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if type(node) in (dict, list):
+            seen[id(node)] = seen.get(id(node), 0) + 1
+            stack.extend(node.values() if type(node) is dict else node)
+
+
+def _corpus_payloads():
+    from tests.events.test_grouping import CORPUS
+
+    for group in CORPUS.values():
+        for item in group["events"]:
+            yield item["payload"]
+
+
+def test_trusted_input_gives_the_same_event_and_never_shares_a_container_twice():
+    from events import scrub, trim
+
+    payloads = list(_corpus_payloads())
+    assert len(payloads) > 50
+    for payload in payloads:
+        text = orjson.dumps(payload)
+        copied = normalize_event(orjson.loads(text), received=1795773403.0, event_id="a" * 32)
+        trusted = normalize_event(
+            orjson.loads(text), received=1795773403.0, event_id="a" * 32, trusted=True
+        )
+        assert trusted == copied
+        seen: dict = {}
+        _containers(trusted, seen)
+        assert max(seen.values()) == 1  # in-place scrubbing and trimming touch one place only
+        assert trim.trim_event(scrub.scrub_event(trusted)) == trim.trim_event(
+            scrub.scrub_event(copied)
+        )
