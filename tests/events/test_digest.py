@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from events import digest, drain, fields, signals
+from events import digest, drain, fields, protocol, signals
 from events.models import Event, FailedPayload, Issue, IssueHourlyCount, IssueTag
 from events.queue import QueuedPayload
 from tests.factories import ProjectFactory
@@ -307,3 +307,20 @@ def test_batch_stored_carries_new_event_ids_and_a_failing_receiver_is_contained(
     assert outcome.created and outcome.new_events == 2
     assert set(outcome.event_ids) == {first["event_id"], second["event_id"]}
     assert ingest_queue.backlog() == 0
+
+
+def test_an_event_nested_to_the_edge_limit_is_stored_trimmed(ingest_queue):
+    """The edge lets MAX_JSON_DEPTH levels through; the worker must store such an event."""
+    project = ProjectFactory()
+    deep: dict = {}
+    node = deep
+    for _ in range(protocol.MAX_JSON_DEPTH - 3):
+        node["a"] = {}
+        node = node["a"]
+    event = python_error(extra={"deep": deep})
+    protocol.parse_event_json(json.dumps(event).encode())  # what the edge checks: accepted
+    enqueue(ingest_queue, project, event)
+    assert drain.process_batch() == 1
+    stored = Event.objects.get(project=project)
+    assert any(mark.startswith("extra.deep") for mark in stored.data["_trimmed"])
+    assert not FailedPayload.objects.exists()

@@ -735,7 +735,7 @@ def test_parse_envelope_malformed(data, cause):
 
 def test_parse_envelope_header_depth_checked():
     with raises(400, "nested too deeply"):
-        parse_envelope(b'{"a":' * 200 + b"1" + b"}" * 200)
+        parse_envelope(b'{"a":' * (MAX_JSON_DEPTH + 1) + b"1" + b"}" * (MAX_JSON_DEPTH + 1))
 
 
 def test_parse_envelope_item_limits():
@@ -943,3 +943,14 @@ def test_fuzz_auth_and_dsn(text, version):
     only_protocol_errors(extract_auth, {"X-Sentry-Auth": "Sentry " + text}, {})
     only_protocol_errors(extract_auth, {"Authorization": text}, {"sentry_version": version})
     only_protocol_errors(extract_auth, {}, {"sentry_key": "k", "sentry_version": version})
+
+
+def test_depth_limit_matches_the_fast_check_on_both_sides():
+    """The edge uses orjson.dumps as its depth check: it must agree with MAX_JSON_DEPTH."""
+    ok = b'{"a":' * (MAX_JSON_DEPTH - 1) + b"{}" + b"}" * (MAX_JSON_DEPTH - 1)
+    assert loads_json(ok) is not None
+    deep = b'{"a":' * MAX_JSON_DEPTH + b"{}" + b"}" * MAX_JSON_DEPTH
+    with raises(400, "nested too deeply"):
+        loads_json(deep)
+    with raises(400, "nested too deeply"):
+        loads_json(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1))
