@@ -146,6 +146,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
         "options": {"expires": 30},
     },
+    # Email digests that are due (digests/sending.py); a missed or repeated run is harmless.
+    "send-digests": {
+        "task": "digests.tasks.send_digests",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
