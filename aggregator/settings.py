@@ -202,7 +202,7 @@ LOGOUT_REDIRECT_URL = "login"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="aggregator@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Email: EMAIL_URL (smtp://user:pass@host:587, submission://… for STARTTLS, smtp+ssl://…)
+# --- Email: EMAIL_URL (smtp://user:pass@host:25, smtp+tls://… for STARTTLS, smtp+ssl://…)
 # or the usual EMAIL_* variables. With neither, the embedded default writes each message to a
 # file in DATA_DIR/mail, where a new user can read what would have been sent.
 if "EMAIL_URL" in env:
