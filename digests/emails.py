@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from . import prefs
 from .periods import zone
@@ -47,6 +48,7 @@ def context(user, sections: list[Section], start: datetime, end: datetime, tz: s
         section.url = absolute(
             reverse("events:project-issues", args=[project.organization.slug, project.slug])
         )
+        section.mute_url = prefs.unsubscribe_url(user, project)
         for line in section.lines:
             line.one_line_title = one_line(line.title, 200)  # no forged lines in the text part
             line.url = absolute(reverse("events:issue", args=[line.issue_id]))
@@ -55,8 +57,8 @@ def context(user, sections: list[Section], start: datetime, end: datetime, tz: s
         "user": user,
         "sections": sections,
         "total": count(sections),
-        "start": start.astimezone(local),
-        "end": end.astimezone(local),
+        "start": start,
+        "end": end,
         "tz": str(local),
         "settings_url": absolute(reverse("digests:settings")),
         "unsubscribe_url": prefs.unsubscribe_url(user),
@@ -65,9 +67,12 @@ def context(user, sections: list[Section], start: datetime, end: datetime, tz: s
 
 def build(user, sections: list[Section], start: datetime, end: datetime, tz: str = "UTC"):
     ctx = context(user, sections, start, end, tz)
+    with timezone.override(zone(tz)):  # times in the user's zone, not the server's
+        text = render_to_string("digests/email/digest.txt", ctx)
+        html = render_to_string("digests/email/digest.html", ctx)
     message = EmailMultiAlternatives(
         subject=subject(sections),
-        body=render_to_string("digests/email/digest.txt", ctx),
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[user.email],
         headers={
@@ -77,5 +82,5 @@ def build(user, sections: list[Section], start: datetime, end: datetime, tz: str
             "Auto-Submitted": "auto-generated",
         },
     )
-    message.attach_alternative(render_to_string("digests/email/digest.html", ctx), "text/html")
+    message.attach_alternative(html, "text/html")
     return message

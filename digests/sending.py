@@ -100,13 +100,18 @@ def claim(user, now: datetime):
     with transaction.atomic():
         # One claimer per user at a time; later ones see the record this one inserts.
         prefs = NotificationSettings.objects.select_for_update().get(user=user)
-        last_end = DigestRecord.objects.filter(user=user).aggregate(end=Max("period_end"))["end"]
-        period = period_for(user, prefs, last_end, now)
+        last = DigestRecord.objects.filter(user=user).order_by("-period_end").first()
+        period = period_for(user, prefs, last.period_end if last else None, now)
         if period is None:
             return None
         start, end = period
         sections = selection.collect(user, start, end)
         n = selection.count(sections)
+        if n == 0 and last is not None and last.issue_count == 0 and last.period_end == start:
+            # Quiet again: stretch the previous empty record rather than add one per hour.
+            last.period_end, last.sent_at = end, now
+            last.save(update_fields=["period_end", "sent_at"])
+            return last, sections, prefs
         try:
             with transaction.atomic():
                 record = DigestRecord.objects.create(

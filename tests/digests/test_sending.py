@@ -272,8 +272,9 @@ def test_retries_give_up_after_the_limit(world, smtp_server, settings):
             tasks.send_digests()
     record = DigestRecord.objects.get(user=world.bob, issue_count=1)
     assert record.attempts == sending.MAX_ATTEMPTS and record.sent_at is None
-    # Later hours were empty: recorded, nothing to send.
-    assert DigestRecord.objects.filter(user=world.bob, issue_count=0).count() == 11
+    # Later hours were empty: one record stretched over all of them, nothing sent.
+    (quiet,) = DigestRecord.objects.filter(user=world.bob, issue_count=0)
+    assert (quiet.period_start, quiet.period_end) == (utc(2026, 3, 4, 10), utc(2026, 3, 4, 21))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -303,3 +304,42 @@ def test_concurrent_beats_send_each_digest_once(issues, smtp_server):
         "cat@example.com",
     ]
     assert DigestRecord.objects.count() == 3
+
+
+def test_times_are_shown_in_the_users_zone_and_each_project_can_be_muted(issues, smtp_server):
+    from digests import prefs
+
+    settings_obj = issues.bob.notification_settings
+    settings_obj.timezone = "Europe/Berlin"  # UTC+1 in March
+    settings_obj.save()
+    with time_machine.travel(NOW):
+        tasks.send_digests()
+    text, html = parts(by_recipient(smtp_server)["bob@example.com"])
+    assert "between 2026-03-04 10:00 and 2026-03-04 11:00 (Europe/Berlin)" in text
+    mute = text.split("No more emails about Billing: ", 1)[1].split()[0]
+    token = mute.removeprefix("http://localhost:8000/notifications/unsubscribe/").strip("/")
+    assert prefs.read_unsubscribe_token(token) == (issues.bob.pk, issues.billing.pk)
+    assert f'href="{mute}"' in html
+
+
+def test_users_without_settings_get_the_default_daily_digest(world, smtp_server):
+    from digests.models import NotificationSettings
+    from tests.factories import MembershipFactory, UserFactory
+
+    eve = UserFactory(username="eve", date_joined=utc(2026, 1, 1))
+    MembershipFactory(user=eve, organization=world.billing.organization)
+    assert not NotificationSettings.objects.filter(user=eve).exists()
+    make_issue(world.billing, "Overnight", utc(2026, 3, 4, 3))
+    with time_machine.travel(utc(2026, 3, 4, 7, 59)):
+        sending.run(utc(2026, 3, 4, 7, 59), username="eve")
+    assert smtp_server.messages == []  # daily at 08:00 UTC
+    with time_machine.travel(utc(2026, 3, 4, 8, 1)):
+        sending.run(utc(2026, 3, 4, 8, 1), username="eve")
+    text, _ = parts(by_recipient(smtp_server)["eve@example.com"])
+    assert "Overnight" in text
+    # Inactive users and users without an address get nothing.
+    eve.is_active = False
+    eve.save()
+    make_issue(world.billing, "Next day", utc(2026, 3, 4, 12))
+    with time_machine.travel(utc(2026, 3, 5, 8, 1)):
+        assert sending.run(utc(2026, 3, 5, 8, 1), username="eve") == []
