@@ -7,6 +7,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from digests.models import DigestRecord
+from tests.factories import UserFactory
 
 from .conftest import NOW, make_issue, utc
 
@@ -46,3 +47,14 @@ def test_one_user(issues, smtp_server):
 def test_unknown_user(world):
     with pytest.raises(CommandError, match="no user"):
         run("--user", "nobody")
+
+
+def test_operators_see_failed_sends_in_the_admin(issues, smtp_server, settings, client):
+    from tests.mailserver import _free_port
+
+    settings.EMAIL_PORT = _free_port()
+    run()
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get("/admin/digests/digestrecord/?sent_at__isempty=1").content.decode()
+    assert page.count("ConnectionRefusedError") == 3
