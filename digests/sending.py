@@ -30,6 +30,9 @@ LEASE = timedelta(minutes=5)  # first retry after this; doubles with each attemp
 MAX_ATTEMPTS = 6  # 5 + 10 + 20 + 40 + 80 minutes of trying, then give up
 KEEP = timedelta(days=90)  # old sent records are pruned; the latest always survives
 RETRY_BATCH = 200
+# A period is closed this long after its end, so events stamped just before the boundary and
+# still on their way through the queue make it into their digest.
+GRACE = timedelta(minutes=1)
 
 
 @dataclass
@@ -71,7 +74,7 @@ def period_for(user, prefs, last_end, now):
         prefs.timezone,
         last_end,
         prefs.digest_since or user.date_joined,
-        now,
+        now - GRACE,
     )
 
 

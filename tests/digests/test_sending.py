@@ -208,13 +208,13 @@ def test_no_empty_digests_but_the_period_is_recorded(world, smtp_server):
         assert tasks.send_digests() == {"empty": 3}
     assert smtp_server.messages == []
     assert DigestRecord.objects.filter(issue_count=0, sent_at__isnull=False).count() == 3
-    with time_machine.travel(utc(2026, 3, 4, 11, 0, 30)):
+    with time_machine.travel(utc(2026, 3, 4, 11, 1, 30)):
         assert tasks.send_digests() == {"sent": 2, "empty": 1}  # bob and cat; ann has nothing
     assert {to[0] for _, to in smtp_server.envelopes} == {"bob@example.com", "cat@example.com"}
 
 
 def test_a_missed_beat_catches_up_with_one_digest(world, smtp_server):
-    with time_machine.travel(utc(2026, 3, 4, 9, 0, 10)):
+    with time_machine.travel(utc(2026, 3, 4, 9, 1, 10)):
         tasks.send_digests()  # empty 08:00-09:00 period, recorded
     make_issue(world.billing, "At ten thirty", utc(2026, 3, 4, 10, 30))
     make_issue(world.billing, "At one thirty", utc(2026, 3, 4, 13, 30))
@@ -343,3 +343,13 @@ def test_users_without_settings_get_the_default_daily_digest(world, smtp_server)
     make_issue(world.billing, "Next day", utc(2026, 3, 4, 12))
     with time_machine.travel(utc(2026, 3, 5, 8, 1)):
         assert sending.run(utc(2026, 3, 5, 8, 1), username="eve") == []
+
+
+def test_a_period_closes_a_minute_after_its_end(world, smtp_server):
+    with time_machine.travel(utc(2026, 3, 4, 10, 0, 40)):
+        assert tasks.send_digests() == {}  # events stamped 09:59 may still be in the queue
+    make_issue(world.billing, "Stamped before ten, stored after", utc(2026, 3, 4, 9, 59, 50))
+    with time_machine.travel(utc(2026, 3, 4, 10, 1, 5)):
+        tasks.send_digests()
+    text, _ = parts(by_recipient(smtp_server)["bob@example.com"])
+    assert "Stamped before ten, stored after" in text

@@ -32,11 +32,13 @@ def test_digest_sent_by_the_worker(mail_env, live_stack):
     project = ProjectFactory(name="Shop", slug="shop")
     user = UserFactory(username="erin", date_joined=datetime(2026, 1, 1, tzinfo=UTC))
     MembershipFactory(user=user, organization=project.organization)
-    NotificationSettings.objects.create(user=user, digest_frequency="hourly")
-
-    # An event from shortly before the last hour boundary (SDKs may send late), over HTTP.
+    # Daily, at an hour that passed a while ago (the worker runs on the real clock).
     now = datetime.now(UTC)
-    happened = latest_boundary("hourly", 0, 0, "UTC", now) - timedelta(minutes=10)
+    hour = (now - timedelta(hours=3)).hour
+    NotificationSettings.objects.create(user=user, digest_frequency="daily", digest_hour=hour)
+
+    # An event from an hour before that digest time (SDKs may send late), over HTTP.
+    happened = latest_boundary("daily", hour, 0, "UTC", now) - timedelta(hours=1)
     event = python_error(type_="CheckoutError", value="<b>basket</b> empty")
     event["timestamp"] = happened.isoformat()
     key = project.keys.get().public_key
