@@ -146,6 +146,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
         "options": {"expires": 30},
     },
+    # Email digests that are due (digests/sending.py); a missed or repeated run is harmless.
+    "send-digests": {
+        "task": "digests.tasks.send_digests",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -196,7 +202,7 @@ LOGOUT_REDIRECT_URL = "login"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="aggregator@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Email: EMAIL_URL (smtp://user:pass@host:587, submission://… for STARTTLS, smtp+ssl://…)
+# --- Email: EMAIL_URL (smtp://user:pass@host:25, smtp+tls://… for STARTTLS, smtp+ssl://…)
 # or the usual EMAIL_* variables. With neither, the embedded default writes each message to a
 # file in DATA_DIR/mail, where a new user can read what would have been sent.
 if "EMAIL_URL" in env:

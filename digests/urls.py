@@ -5,5 +5,6 @@ from . import views
 app_name = "digests"
 
 urlpatterns = [
+    path("settings/", views.notification_settings, name="settings"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

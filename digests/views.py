@@ -1,14 +1,21 @@
+from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from projects.models import Project
 
 from . import prefs
+from .forms import NotificationSettingsForm
 
 
+# The signed token is the credential, so no CSRF token: mail clients POST here for RFC 8058
+# one-click unsubscribe (List-Unsubscribe-Post) without a page or a session.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
     """GET shows a confirm button (mail scanners follow links); POST applies it."""
@@ -31,3 +38,16 @@ def unsubscribe(request, token: str):
             settings_obj.save(update_fields=["immediate_email", "digest_frequency"])
         done = True
     return render(request, "digests/unsubscribe.html", {"project": project, "done": done})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request):
+    settings_obj = prefs.settings_for(request.user)
+    form = NotificationSettingsForm(request.POST or None, instance=settings_obj, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Notification settings saved.")
+        return redirect("digests:settings")
+    status = 400 if form.errors else 200
+    return render(request, "digests/settings.html", {"form": form}, status=status)
