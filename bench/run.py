@@ -373,6 +373,7 @@ def start_stack(stack: Stack, args) -> str:
     nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
     worker = stack.start("worker", [*nice, str(BIN / "celery"), "-A", "aggregator", "worker",
                                     "--loglevel", "INFO", "--concurrency", str(args.worker_concurrency),
+                                    "--pool", args.worker_pool,
                                     "-n", f"bench-{port}@%h"])  # fmt: skip
     procs = [worker]
     if not args.no_beat:
@@ -867,6 +868,7 @@ def parse_args(argv=None):
     parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh stack")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"], default="prefork")
     parser.add_argument(
         "--worker-nice",
         type=int,
