@@ -45,8 +45,10 @@ def digest_projects(user):
 
 
 def in_period(start: datetime, end: datetime) -> Q:
-    """New (first seen) or regressed in [start, end). Ignored issues stay quiet."""
-    window = Q(first_seen__gte=start, first_seen__lt=end) | Q(
+    """New (created here) or regressed in [start, end). Ignored issues stay quiet. New means
+    `created`, the server's time, not `first_seen`, the event's own: an event sent late from
+    an SDK's offline cache still makes the next digest."""
+    window = Q(created__gte=start, created__lt=end) | Q(
         regressed_at__gte=start, regressed_at__lt=end
     )
     return window & ~Q(status=Issue.Status.IGNORED)
@@ -55,7 +57,7 @@ def in_period(start: datetime, end: datetime) -> Q:
 def collect(user, start: datetime, end: datetime, per_project: int = PER_PROJECT) -> list[Section]:
     """Sections by project name, each listing the most frequent issues first."""
     issues = Issue.objects.filter(in_period(start, end), project__in=digest_projects(user))
-    first = Q(first_seen__gte=start, first_seen__lt=end)
+    first = Q(created__gte=start, created__lt=end)
     totals = {
         pid: (n, new)
         for pid, n, new in issues.values_list("project_id")
@@ -73,13 +75,13 @@ def collect(user, start: datetime, end: datetime, per_project: int = PER_PROJECT
             )
         )
         .filter(rank__lte=per_project)
-        .values_list("id", "project_id", "title", "culprit", "level", "times_seen", "first_seen")
+        .values_list("id", "project_id", "title", "culprit", "level", "times_seen", "created")
         .order_by("project_id", "-times_seen", "id")
     )
     projects = Project.objects.select_related("organization").in_bulk(list(totals))
     sections = {pid: Section(projects[pid], n, new) for pid, (n, new) in totals.items()}
-    for issue_id, pid, title, culprit, level, seen, first_seen in ranked:
-        regressed = not (start <= first_seen < end)
+    for issue_id, pid, title, culprit, level, seen, created in ranked:
+        regressed = not (start <= created < end)
         sections[pid].lines.append(Line(issue_id, title, culprit, level, seen, regressed))
     return sorted(sections.values(), key=lambda s: (s.project.name.lower(), s.project.pk))
 

@@ -204,19 +204,19 @@ def _create_issues(events: list[PreparedEvent]) -> tuple[dict[tuple, int], set[i
     firsts: dict[tuple, PreparedEvent] = {}
     for ev in sorted(events, key=lambda e: e.timestamp):
         firsts.setdefault((ev.project_id, ev.grouping.version, ev.grouping.hash), ev)
-    rows = []
+    rows, now = [], _dt(datetime.now(UTC))
     for key in sorted(firsts):
         ev = firsts[key]
         ts = _dt(ev.timestamp)
         rows.append(
             (*key, ev.title, ev.culprit, ev.type, ev.level, ev.platform, _json(ev.metadata),
-             Issue.Status.UNRESOLVED, ts, ts, 0, ev.release, ev.release, ev.event_id, False)
+             Issue.Status.UNRESOLVED, ts, ts, now, 0, ev.release, ev.release, ev.event_id, False)
         )  # fmt: skip
     columns = {
         "project_id": "bigint", "grouping_version": "text", "fingerprint": "text",
         "title": "text", "culprit": "text", "type": "text", "level": "text", "platform": "text",
         "metadata": "jsonb", "status": "text", "first_seen": "timestamptz",
-        "last_seen": "timestamptz", "times_seen": "bigint", "first_release": "text",
+        "last_seen": "timestamptz", "created": "timestamptz", "times_seen": "bigint", "first_release": "text",
         "last_release": "text", "last_event_id": "text", "regressed": "boolean",
     }  # fmt: skip
     created = _insert(

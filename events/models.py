@@ -33,8 +33,11 @@ class Issue(models.Model):
     platform = models.CharField(max_length=64, blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNRESOLVED)
-    first_seen = models.DateTimeField()
+    first_seen = models.DateTimeField()  # the first event's own (client-side) timestamp
     last_seen = models.DateTimeField()
+    # When this server made the issue: digests and "new since" questions use it, because an
+    # SDK sending from an offline cache can stamp its events long before they arrive.
+    created = models.DateTimeField(default=timezone.now)
     times_seen = models.PositiveBigIntegerField(default=0)
     first_release = models.CharField(max_length=200, blank=True, default="")
     last_release = models.CharField(max_length=200, blank=True, default="")
@@ -69,6 +72,7 @@ class Issue(models.Model):
             models.Index(
                 fields=["project", "status", "first_seen", "id"], name="issue_list_first_idx"
             ),
+            models.Index(fields=["project", "created"], name="issue_created_idx"),
             models.Index(
                 fields=["project", "status", "times_seen", "id"], name="issue_list_count_idx"
             ),

@@ -29,6 +29,7 @@ def make_issue(project, title, first_seen, times_seen=1, **fields):
         fingerprint=f"{next(_fingerprints):032x}",
         title=title,
         first_seen=first_seen,
+        created=fields.pop("created", first_seen),  # made here when its first event came
         last_seen=fields.pop("last_seen", first_seen),
         times_seen=times_seen,
         **fields,

@@ -183,6 +183,7 @@ def test_long_lists_are_capped_with_and_n_more(world, smtp_server, django_assert
             fingerprint=f"{n:032x}",
             title=f"Error number {n}",
             first_seen=utc(2026, 3, 4, 9, 1),
+            created=utc(2026, 3, 4, 9, 1),
             last_seen=utc(2026, 3, 4, 9, 1),
             times_seen=n + 1,
         )
@@ -355,3 +356,15 @@ def test_a_period_closes_a_minute_after_its_end(world, smtp_server):
         tasks.send_digests()
     text, _ = parts(by_recipient(smtp_server)["bob@example.com"])
     assert "Stamped before ten, stored after" in text
+
+
+def test_an_issue_sent_late_from_an_offline_cache_still_makes_the_next_digest(world):
+    """first_seen is the event's own time (days ago, say); created is when it arrived here."""
+    from digests import selection
+
+    late = make_issue(
+        world.billing, "Queued offline", utc(2026, 2, 20), created=utc(2026, 3, 4, 9, 30)
+    )
+    sections = selection.collect(world.bob, utc(2026, 3, 4, 9), utc(2026, 3, 4, 10))
+    assert [line.issue_id for s in sections for line in s.lines] == [late.id]
+    assert sections[0].new == 1 and not sections[0].lines[0].regressed

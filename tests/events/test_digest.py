@@ -324,3 +324,15 @@ def test_an_event_nested_to_the_edge_limit_is_stored_trimmed(ingest_queue):
     stored = Event.objects.get(project=project)
     assert any(mark.startswith("extra.deep") for mark in stored.data["_trimmed"])
     assert not FailedPayload.objects.exists()
+
+
+def test_issue_created_is_the_servers_time_not_the_events(ingest_queue):
+    project = ProjectFactory()
+    old = python_error()
+    old["timestamp"] = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    before = datetime.now(UTC)
+    enqueue(ingest_queue, project, old)
+    drain.process_batch()
+    issue = Issue.objects.get(project=project)
+    assert issue.first_seen < before - timedelta(days=2)
+    assert issue.created >= before - timedelta(seconds=1)
