@@ -15,6 +15,11 @@ from . import compression, handoff, keys, protocol, ratelimit
 from .queue import QueuedPayload
 
 READ_CHUNK = 64 * 1024
+_AUTH_HEADERS = (
+    ("x-sentry-auth", "HTTP_X_SENTRY_AUTH"),
+    ("authorization", "HTTP_AUTHORIZATION"),
+    ("user-agent", "HTTP_USER_AGENT"),
+)
 
 
 def error_response(status: int, detail: str) -> JsonResponse:
@@ -112,7 +117,12 @@ def _parse(
     request: HttpRequest, project_id: int, kind: str
 ) -> tuple[keys.KeyInfo, bytes, str | None, bool]:
     """Authenticate and validate; returns (key, body, event id, has an event)."""
-    auth = protocol.extract_auth(request.headers, request.GET.dict())
+    meta = request.META
+    headers = {  # only what extract_auth reads: request.headers would parse every header
+        name: meta[key] for name, key in _AUTH_HEADERS if key in meta
+    }
+    query = request.GET.dict() if meta.get("QUERY_STRING") else {}
+    auth = protocol.extract_auth(headers, query)
     key = None
     if auth is not None or kind == "store":
         key = authenticate(auth, project_id)  # before any decompression work
