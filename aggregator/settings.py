@@ -214,6 +214,13 @@ else:
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
+# --- Notification rules (alerts/): webhook guard and the retry schedule of deliveries.
+# Webhooks to loopback, private and link-local addresses are refused unless this is on.
+ALERTS_WEBHOOK_ALLOW_PRIVATE = env.bool("ALERTS_WEBHOOK_ALLOW_PRIVATE", default=False)
+ALERTS_WEBHOOK_TIMEOUT = env.float("ALERTS_WEBHOOK_TIMEOUT", default=5.0)
+ALERTS_MAX_RETRIES = env.int("ALERTS_MAX_RETRIES", default=5)
+ALERTS_RETRY_BASE_SECONDS = env.float("ALERTS_RETRY_BASE_SECONDS", default=30.0)  # doubles
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

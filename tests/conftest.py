@@ -16,6 +16,17 @@ def _own_ingest_queue(tmp_path_factory):
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_inline():
+    """Tasks that code under test queues (rule evaluation after a stored batch, deliveries)
+    run right here, instead of piling up in a broker no test worker reads."""
+    from aggregator.celery import app
+
+    # Under the CELERY_ namespace the Django-style key wins over `task_always_eager`.
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=True)
+    yield
+
+
 @pytest.fixture
 def ingest_queue():
     queue = get_queue()

@@ -51,7 +51,13 @@ class Stack:
 
 
 @pytest.fixture
-def live_stack(transactional_db, tmp_path):
+def live_stack_env():
+    """Extra environment for the stack's processes; override it in a test module."""
+    return {}
+
+
+@pytest.fixture
+def live_stack(transactional_db, tmp_path, live_stack_env):
     """Web server and worker as subprocesses sharing the test database and ingest queue."""
     port = free_port()
     env = {
@@ -63,6 +69,7 @@ def live_stack(transactional_db, tmp_path):
         "BASE_URL": f"http://127.0.0.1:{port}",
         "INGEST_AUTO_DRAIN": "true",
         "PYTHONUNBUFFERED": "1",
+        **live_stack_env,
     }
     commands = {
         "web": [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),

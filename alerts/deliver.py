@@ -1,0 +1,82 @@
+"""Send one recorded delivery and record how it went. The task decides about retries."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.db.models import F
+from django.utils import timezone
+
+from events.models import Event
+
+from . import emails, webhooks
+from .models import Delivery
+
+log = logging.getLogger(__name__)
+
+Transient = webhooks.Transient
+Refused = webhooks.Refused
+
+
+def _newest_event_data(delivery: Delivery) -> dict | None:
+    events = Event.objects.filter(project_id=delivery.project_id, issue_id=delivery.issue_id)
+    event = (
+        events.filter(event_id=delivery.event_id).first() if delivery.event_id else None
+    ) or events.order_by("-timestamp", "-id").first()
+    return event.data if event is not None else None
+
+
+def _send_email(delivery: Delivery) -> None:
+    message = emails.build(delivery, delivery.issue, _newest_event_data(delivery))
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise Refused(f"recipient refused: {exc.recipients}"[:500]) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise Transient(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _send_webhook(delivery: Delivery) -> None:
+    issue = delivery.issue
+    body = webhooks.payload(
+        issue=issue, project=issue.project, reason_label=delivery.get_reason_display(),
+        rule_name=delivery.rule_name, issue_url=emails.issue_url(issue),
+    )  # fmt: skip
+    webhooks.post(delivery.target, body)
+
+
+def _finish(delivery_id: int, status: str, error: str = "") -> None:
+    Delivery.objects.filter(pk=delivery_id).update(
+        status=status, last_error=error[:500], finished=timezone.now()
+    )
+
+
+def attempt(delivery_id: int) -> None:
+    """One try. Marks the delivery sent, or failed on a permanent error; raises Transient
+    (with the error recorded, still pending) when another try may help."""
+    delivery = (
+        Delivery.objects.select_related("issue__project__organization", "user")
+        .filter(pk=delivery_id, status=Delivery.Status.PENDING)
+        .first()
+    )
+    if delivery is None:
+        return  # done already (a redelivered task message) or deleted with its issue
+    Delivery.objects.filter(pk=delivery_id).update(attempts=F("attempts") + 1)
+    try:
+        if delivery.channel == Delivery.Channel.EMAIL:
+            _send_email(delivery)
+        else:
+            _send_webhook(delivery)
+    except Refused as exc:
+        _finish(delivery_id, Delivery.Status.FAILED, str(exc))
+        log.warning("delivery %s failed: %s", delivery_id, exc)
+        return
+    except Transient as exc:
+        Delivery.objects.filter(pk=delivery_id).update(last_error=str(exc)[:500])
+        raise
+    _finish(delivery_id, Delivery.Status.SENT)
+
+
+def give_up(delivery_id: int, error: str) -> None:
+    _finish(delivery_id, Delivery.Status.FAILED, f"gave up: {error}")
