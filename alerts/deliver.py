@@ -46,10 +46,12 @@ def _send_webhook(delivery: Delivery) -> None:
     webhooks.post(delivery.target, body)
 
 
-def _finish(delivery_id: int, status: str, error: str = "") -> None:
-    Delivery.objects.filter(pk=delivery_id).update(
-        status=status, last_error=error[:500], finished=timezone.now()
-    )
+def _finish(delivery_id: int, status: str, error: str | None = None) -> None:
+    # A success keeps the error of an earlier attempt: it shows why it took several.
+    fields = {"status": status, "finished": timezone.now()}
+    if error is not None:
+        fields["last_error"] = error[:500]
+    Delivery.objects.filter(pk=delivery_id).update(**fields)
 
 
 def attempt(delivery_id: int) -> None:
