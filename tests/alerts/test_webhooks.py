@@ -33,7 +33,9 @@ def test_a_new_issue_posts_json_with_a_slack_text(
     }  # fmt: skip
     assert body["project"] == {"id": project.pk, "slug": "backend", "name": "Backend"}
     assert body["reason"] == "new issue" and body["rule"] == "hook"
-    assert body["text"].startswith("[backend] new issue: ValueError: &lt;@channel&gt; &amp; &lt;b&gt;")
+    assert body["text"].startswith(
+        "[backend] new issue: ValueError: &lt;@channel&gt; &amp; &lt;b&gt;"
+    )
     assert url in body["text"]
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.channel) == ("sent", 1, "webhook")
@@ -67,7 +69,11 @@ def test_a_400_is_recorded_and_not_retried(project, store_events, webhook_server
     store_events(project, python_error())
     assert len(webhook_server.requests) == 1
     delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 1, "HTTP 400: ok")
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        "failed",
+        1,
+        "HTTP 400: ok",
+    )
 
 
 def test_redirects_are_not_followed(project, store_events, webhook_server, fast_retries):
