@@ -115,6 +115,10 @@ class IssueMinuteCount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issue", "minute"], name="unique_issue_minute"),
         ]
+        indexes = [
+            # Pruning minutes older than a day, across all issues.
+            models.Index(fields=["minute"], name="issueminute_minute_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.minute:%Y-%m-%d %H:%M}: {self.count}"

@@ -2,11 +2,15 @@
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from . import deliver, evaluate
 
+TRANSIENT_DB = (OperationalError, InterfaceError)
 
-@shared_task(ignore_result=True)
+
+# The database was away or busy: evaluation is one transaction, so running it again is safe.
+@shared_task(ignore_result=True, autoretry_for=TRANSIENT_DB, retry_backoff=True, max_retries=5)
 def evaluate_batch(outcomes: list[dict]) -> None:
     """Rules against one stored batch; each resulting delivery is its own task."""
     for delivery_id in evaluate.evaluate(outcomes):
