@@ -97,10 +97,17 @@ def claim(rule: NotificationRule, issue_id: int, now: datetime, *, force: bool) 
 
 
 class _Members:
-    """Organization members per project, loaded once per evaluation."""
+    """Organization members and their email preferences, loaded once per evaluation."""
 
     def __init__(self):
         self._by_org: dict[int, list] = {}
+        self._wants: dict[tuple[int, int], bool] = {}
+
+    def wants_email(self, user, project) -> bool:
+        key = (user.pk, project.pk)
+        if key not in self._wants:
+            self._wants[key] = wants_immediate_email(user, project)
+        return self._wants[key]
 
     def of(self, project) -> list:
         org_id = project.organization_id
@@ -126,7 +133,7 @@ def recipients(rule: NotificationRule, project, members: _Members) -> list[tuple
         users = []
     out, seen = [], set()
     for user in users:
-        if user.email.lower() not in seen and wants_immediate_email(user, project):
+        if user.email.lower() not in seen and members.wants_email(user, project):
             seen.add(user.email.lower())
             out.append((user.email, user))
     for address in rule.email_addresses:
@@ -189,11 +196,25 @@ def evaluate(outcomes: list[dict], now: datetime | None = None) -> list[int]:
         planned = _plan(outcomes, rules_of, issues, events, counts, now)
         members = _Members()
         created: list[Delivery] = []
+        last = _last_notified(planned)
         for rule, issue, reason, event_id in planned:
-            if claim(rule, issue.pk, now, force=reason == Reason.REGRESSION):
+            force = reason == Reason.REGRESSION
+            recent = last.get((rule.pk, issue.pk))
+            if not force and recent and recent > now - timedelta(minutes=rule.throttle_minutes):
+                continue  # clearly throttled: spare the conditional write (a storm's case)
+            if claim(rule, issue.pk, now, force=force):
                 created += _deliveries(rule, issue, reason, event_id, members)
         Delivery.objects.bulk_create(created)
     return [d.pk for d in created]
+
+
+def _last_notified(planned) -> dict[tuple[int, int], datetime]:
+    if not planned:
+        return {}
+    rows = RuleIssueState.objects.filter(
+        rule_id__in={p[0].pk for p in planned}, issue_id__in={p[1].pk for p in planned}
+    ).values_list("rule_id", "issue_id", "last_notified")
+    return {(rule_id, issue_id): at for rule_id, issue_id, at in rows}
 
 
 def _plan(outcomes, rules_of, issues, events, counts, now) -> list[tuple]:
