@@ -122,7 +122,8 @@ def post(url: str, body: dict) -> int:
     parts, host, port, address = resolve_target(url)
     ip_host = f"[{address}]" if address.version == 6 else str(address)
     pinned = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
-    host_header = host if port == _default_port(parts.scheme) else f"{host}:{port}"
+    name = f"[{host}]" if ":" in host else host  # an IPv6 literal
+    host_header = name if port == _default_port(parts.scheme) else f"{name}:{port}"
     auth = (parts.username, parts.password or "") if parts.username else None
     try:
         with httpx.Client(
