@@ -17,7 +17,7 @@ from tests.dashboard.conftest import (  # noqa: F401  (fixtures)
     project,
     store_events,
 )
-from tests.e2e.conftest import live_stack, live_stack_env  # noqa: F401  (fixtures)
+from tests.e2e.conftest import live_stack  # noqa: F401  (fixtures)
 
 
 class Receiver:

@@ -51,14 +51,13 @@ class Stack:
 
 
 @pytest.fixture
-def live_stack_env():
-    """Extra environment for the stack's processes; override it in a test module."""
-    return {}
-
-
-@pytest.fixture
-def live_stack(transactional_db, tmp_path, live_stack_env):
-    """Web server and worker as subprocesses sharing the test database and ingest queue."""
+def live_stack(transactional_db, tmp_path, request):
+    """Web server and worker as subprocesses sharing the test database and ingest queue.
+    A `live_stack_env` fixture, where a test module defines one, adds to their environment."""
+    try:
+        live_stack_env = request.getfixturevalue("live_stack_env")
+    except pytest.FixtureLookupError:
+        live_stack_env = {}
     port = free_port()
     env = {
         **os.environ,
