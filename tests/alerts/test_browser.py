@@ -42,5 +42,5 @@ def test_an_admin_adds_a_rule_and_sees_deliveries(live_web, page, transactional_
     assert (rule.frequency_count, rule.frequency_minutes, rule.on_new_issue) == (100, 5, False)
 
     page.goto(f"{live_web}/issues/{issue.pk}/")
-    assert "olga@example.com" in page.locator("table.deliveries").inner_text()
+    assert "olga@example.com" in page.locator("ul.deliveries").inner_text()
     page.screenshot(path=str(ARTIFACTS / "alert_issue_page.png"), full_page=True)
