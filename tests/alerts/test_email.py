@@ -108,3 +108,16 @@ def test_the_unsubscribe_token_cannot_be_forged(alice, project):
     except signing.BadSignature:
         return
     raise AssertionError("a forged token was accepted")
+
+
+def test_the_unsubscribe_link_stops_the_next_alert(client, alice, bob, project, store_events):
+    from django.core import mail
+
+    store_events(project, python_error())
+    to_bob = next(m for m in mail.outbox if m.to == ["bob@example.com"])
+    link = re.search(r"https?://\S+/notifications/unsubscribe/\S+/", to_bob.body).group(0)
+    path = "/" + link.split("/", 3)[3]
+    assert client.post(path).status_code == 200  # no login needed
+    mail.outbox.clear()
+    store_events(project, python_error(type_="KeyError"))
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]]
