@@ -146,6 +146,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
         "options": {"expires": 30},
     },
+    # Alert deliveries recorded but never tried (their send task was lost).
+    "send-stuck-alert-deliveries": {
+        "task": "alerts.tasks.send_stuck_deliveries",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

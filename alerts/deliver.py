@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import datetime, timedelta
 
 from django.db.models import F
 from django.utils import timezone
@@ -14,6 +15,8 @@ from . import emails, webhooks
 from .models import Delivery
 
 log = logging.getLogger(__name__)
+
+STUCK_AFTER = timedelta(minutes=15)
 
 Transient = webhooks.Transient
 Refused = webhooks.Refused
@@ -64,7 +67,11 @@ def attempt(delivery_id: int) -> None:
     )
     if delivery is None:
         return  # done already (a redelivered task message) or deleted with its issue
-    Delivery.objects.filter(pk=delivery_id).update(attempts=F("attempts") + 1)
+    # Optimistic claim: of two copies of the task running at once, one goes on.
+    if not Delivery.objects.filter(
+        pk=delivery_id, status=Delivery.Status.PENDING, attempts=delivery.attempts
+    ).update(attempts=F("attempts") + 1):
+        return
     try:
         if delivery.channel == Delivery.Channel.EMAIL:
             _send_email(delivery)
@@ -82,3 +89,14 @@ def attempt(delivery_id: int) -> None:
 
 def give_up(delivery_id: int, error: str) -> None:
     _finish(delivery_id, Delivery.Status.FAILED, f"gave up: {error}")
+
+
+def stuck(now: datetime | None = None) -> list[int]:
+    """Deliveries never tried long after they were recorded: their send task was lost (the
+    broker went away between the evaluation's commit and the queueing)."""
+    cutoff = (now or timezone.now()) - STUCK_AFTER
+    return list(
+        Delivery.objects.filter(
+            status=Delivery.Status.PENDING, attempts=0, created__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )

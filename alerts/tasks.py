@@ -30,3 +30,10 @@ def send_delivery(self, delivery_id: int) -> None:
             deliver.give_up(delivery_id, str(exc))
             return
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(ignore_result=True)
+def send_stuck_deliveries() -> None:
+    """Beat's safety net for deliveries whose send task never arrived."""
+    for delivery_id in deliver.stuck():
+        send_delivery.delay(delivery_id)

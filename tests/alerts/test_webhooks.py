@@ -126,3 +126,29 @@ def test_the_apps_own_address_is_refused_even_when_private_is_allowed(settings):
         with pytest.raises(webhooks.Refused, match="this app itself"):
             webhooks.resolve_target(url)
     webhooks.resolve_target("http://127.0.0.1:8001/hook")  # another port is another service
+
+
+def test_a_delivery_whose_task_was_lost_is_sent_by_the_sweeper(
+    project, store_events, webhook_server, fast_retries
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from alerts import tasks
+
+    webhook_rule(project, webhook_server.url)
+    (issue,) = store_events(project, python_error())
+    lost = Delivery.objects.create(
+        rule=None, rule_name="gone", project=project, issue=issue, reason="new_issue",
+        channel="webhook", target=webhook_server.url,
+    )  # fmt: skip
+    tasks.send_stuck_deliveries()
+    assert len(webhook_server.requests) == 1  # too fresh: its task may still be queued
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        tasks.send_stuck_deliveries()
+        tasks.send_stuck_deliveries()  # nothing left the second time
+    lost.refresh_from_db()
+    assert (lost.status, lost.attempts) == ("sent", 1)
+    assert len(webhook_server.requests) == 2
