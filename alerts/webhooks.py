@@ -17,6 +17,7 @@ import orjson
 from django.conf import settings
 
 USER_AGENT = "aggregator-alerts/1.0"
+MAX_ERROR_BODY = 200  # bytes of an error answer kept for the delivery record
 
 
 class Refused(Exception):
@@ -117,6 +118,16 @@ def resolve_target(url: str):
     return parts, host, port, addresses[0]
 
 
+def _read_some(response: httpx.Response, limit: int) -> bytes:
+    """The start of a body, never the whole of what a hostile server may send."""
+    data = b""
+    for chunk in response.iter_bytes():
+        data += chunk
+        if len(data) >= limit:
+            break
+    return data[:limit]
+
+
 def post(url: str, body: dict) -> int:
     """POST the JSON body; returns the status code of a 2xx answer, raises otherwise."""
     parts, host, port, address = resolve_target(url)
@@ -129,7 +140,8 @@ def post(url: str, body: dict) -> int:
         with httpx.Client(
             timeout=settings.ALERTS_WEBHOOK_TIMEOUT, follow_redirects=False, trust_env=False
         ) as client:
-            response = client.post(
+            with client.stream(
+                "POST",
                 pinned,
                 content=orjson.dumps(body),
                 auth=auth,
@@ -137,15 +149,16 @@ def post(url: str, body: dict) -> int:
                          "User-Agent": USER_AGENT},
                 # TLS still checks the certificate against the name, not the address.
                 extensions={"sni_hostname": host} if parts.scheme == "https" else {},
-            )  # fmt: skip
+            ) as response:  # fmt: skip
+                status = response.status_code
+                head = b"" if 200 <= status < 300 else _read_some(response, MAX_ERROR_BODY)
     except httpx.TimeoutException as exc:
         raise Transient(f"timed out after {settings.ALERTS_WEBHOOK_TIMEOUT} s") from exc
     except httpx.HTTPError as exc:
         raise Transient(f"{type(exc).__name__}: {exc}") from exc
-    status = response.status_code
     if 200 <= status < 300:
         return status
-    detail = f"HTTP {status}: {response.text[:200]}".strip()
+    detail = f"HTTP {status}: {head.decode('utf-8', 'replace')}".strip()
     if status >= 500 or status == 429:
         raise Transient(detail)
     if 300 <= status < 400:
