@@ -152,6 +152,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 240},
     },
+    # Alert deliveries recorded but never tried (their send task was lost).
+    "send-stuck-alert-deliveries": {
+        "task": "alerts.tasks.send_stuck_deliveries",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -219,6 +225,13 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# --- Notification rules (alerts/): webhook guard and the retry schedule of deliveries.
+# Webhooks to loopback, private and link-local addresses are refused unless this is on.
+ALERTS_WEBHOOK_ALLOW_PRIVATE = env.bool("ALERTS_WEBHOOK_ALLOW_PRIVATE", default=False)
+ALERTS_WEBHOOK_TIMEOUT = env.float("ALERTS_WEBHOOK_TIMEOUT", default=5.0)
+ALERTS_MAX_RETRIES = env.int("ALERTS_MAX_RETRIES", default=5)
+ALERTS_RETRY_BASE_SECONDS = env.float("ALERTS_RETRY_BASE_SECONDS", default=30.0)  # doubles
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

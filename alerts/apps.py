@@ -5,3 +5,15 @@ class AlertsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "alerts"
     verbose_name = "Notification rules"
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from events import signals
+        from projects.models import Project
+
+        from . import receivers
+
+        # Rule evaluation runs in Celery: the receiver only queues one task per batch.
+        signals.batch_stored.connect(receivers.on_batch_stored, dispatch_uid="alerts-batch")
+        post_save.connect(receivers.on_project_saved, sender=Project, dispatch_uid="alerts-default")

@@ -12,6 +12,8 @@ import time
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
+from projects.models import Project
+
 from . import digest, protocol, signals
 from .models import FailedPayload
 from .queue import Message, get_queue
@@ -32,9 +34,16 @@ def _keep_failed(message: Message, reason: str) -> None:
 def _prepare_all(messages: list[Message]) -> tuple[list[digest.PreparedEvent], list[tuple]]:
     """Pure work, done before the transaction so write locks are held only for writing."""
     prepared, failed = [], []
+    # A project deleted while its events were queued: its rows would break the batch's
+    # foreign keys at COMMIT, and the redelivered batch again, blocking the queue for good.
+    wanted = {m.payload.project_id for m in messages if m.payload is not None}
+    live = set(Project.objects.filter(id__in=wanted).values_list("id", flat=True))
     for message in messages:
         if message.payload is None:
             failed.append((message, "undecodable queue message"))
+            continue
+        if message.payload.project_id not in live:
+            failed.append((message, f"project {message.payload.project_id} no longer exists"))
             continue
         try:
             prepared.append(digest.prepare(message.payload))

@@ -16,6 +16,18 @@ def _own_ingest_queue(tmp_path_factory):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(request):
+    """Tasks that code under test queues (rule evaluation after a stored batch, deliveries)
+    run right here, instead of piling up in a broker no test worker reads. End-to-end tests
+    (marked e2e) have a real worker: what they queue goes to it."""
+    from aggregator.celery import app
+
+    # Under the CELERY_ namespace the Django-style key wins over `task_always_eager`.
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=request.node.get_closest_marker("e2e") is None)
+    yield
+
+
 @pytest.fixture
 def ingest_queue():
     queue = get_queue()

@@ -51,8 +51,13 @@ class Stack:
 
 
 @pytest.fixture
-def live_stack(transactional_db, tmp_path):
-    """Web server and worker as subprocesses sharing the test database and ingest queue."""
+def live_stack(transactional_db, tmp_path, request):
+    """Web server and worker as subprocesses sharing the test database and ingest queue.
+    A `live_stack_env` fixture, where a test module defines one, adds to their environment."""
+    try:
+        live_stack_env = request.getfixturevalue("live_stack_env")
+    except pytest.FixtureLookupError:
+        live_stack_env = {}
     port = free_port()
     env = {
         **os.environ,
@@ -63,6 +68,7 @@ def live_stack(transactional_db, tmp_path):
         "BASE_URL": f"http://127.0.0.1:{port}",
         "INGEST_AUTO_DRAIN": "true",
         "PYTHONUNBUFFERED": "1",
+        **live_stack_env,
     }
     commands = {
         "web": [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),

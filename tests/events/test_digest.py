@@ -336,3 +336,16 @@ def test_issue_created_is_the_servers_time_not_the_events(ingest_queue):
     issue = Issue.objects.get(project=project)
     assert issue.first_seen < before - timedelta(days=2)
     assert issue.created >= before - timedelta(seconds=1)
+
+
+def test_events_of_a_deleted_project_are_set_aside_and_do_not_block_the_queue(ingest_queue):
+    gone, kept = ProjectFactory(), ProjectFactory()
+    enqueue(ingest_queue, gone, python_error())
+    enqueue(ingest_queue, kept, python_error())
+    gone_id = gone.id
+    gone.delete()
+    assert drain.process_batch() == 2
+    assert Event.objects.filter(project=kept).count() == 1
+    failed = FailedPayload.objects.get()
+    assert failed.project_id == gone_id and "no longer exists" in failed.reason
+    assert ingest_queue.backlog() == 0

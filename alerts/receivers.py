@@ -1,0 +1,25 @@
+"""Hooks into the write path and project creation. Cheap: one task per stored batch."""
+
+from .evaluate import outcome_dicts
+from .models import NotificationRule
+from .tasks import evaluate_batch
+
+
+def on_batch_stored(sender, *, outcomes, **kwargs) -> None:
+    if outcomes:
+        evaluate_batch.delay(outcome_dicts(outcomes))
+
+
+def create_default_rule(project) -> NotificationRule:
+    return NotificationRule.objects.create(
+        project=project,
+        name="Email members about new issues and regressions",
+        on_new_issue=True,
+        on_regression=True,
+        email_to=NotificationRule.EmailTo.ALL_MEMBERS,
+    )
+
+
+def on_project_saved(sender, *, instance, created, raw=False, **kwargs) -> None:
+    if created and not raw:
+        create_default_rule(instance)

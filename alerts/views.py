@@ -1,0 +1,75 @@
+"""The project's notification rules: members read, admins edit."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from projects import access
+
+from .forms import RuleForm
+from .models import Delivery, NotificationRule
+
+RECENT_DELIVERIES = 50
+
+
+def _project(user, org_slug: str, project_slug: str, *, admin: bool = False):
+    """(project, is_admin); 404 for strangers, and for members when `admin` is asked."""
+    membership = access.membership_or_404(user, org_slug, admin=admin)
+    project = membership.organization.projects.filter(slug=project_slug).first()
+    if project is None:
+        raise Http404("No such project.")
+    project.organization = membership.organization
+    return project, access.is_admin(membership)
+
+
+def _rule(project, rule_id: int) -> NotificationRule:
+    rule = project.alert_rules.filter(pk=rule_id).first()
+    if rule is None:
+        raise Http404("No such rule.")
+    return rule
+
+
+@login_required
+def rules(request, org_slug, project_slug):
+    project, is_admin = _project(request.user, org_slug, project_slug)
+    return render(request, "alerts/rules.html", {
+        "project": project, "is_admin": is_admin,
+        "rules": list(project.alert_rules.prefetch_related("email_members").order_by("pk")),
+        "deliveries": list(Delivery.objects.filter(project=project).select_related("issue")
+                           .order_by("-created", "-pk")[:RECENT_DELIVERIES]),
+    })  # fmt: skip
+
+
+def _edit(request, project, rule):
+    form = RuleForm(request.POST or None, instance=rule, project=project)
+    if request.method == "POST" and form.is_valid():
+        rule = form.save()
+        messages.success(request, f"Rule “{rule.name}” saved.")
+        return redirect("alerts:rules", project.organization.slug, project.slug)
+    return render(
+        request, "alerts/rule_form.html", {"project": project, "form": form, "rule": rule}
+    )
+
+
+@login_required
+def rule_new(request, org_slug, project_slug):
+    project, _ = _project(request.user, org_slug, project_slug, admin=True)
+    return _edit(request, project, None)
+
+
+@login_required
+def rule_edit(request, org_slug, project_slug, rule_id):
+    project, _ = _project(request.user, org_slug, project_slug, admin=True)
+    return _edit(request, project, _rule(project, rule_id))
+
+
+@login_required
+@require_POST
+def rule_delete(request, org_slug, project_slug, rule_id):
+    project, _ = _project(request.user, org_slug, project_slug, admin=True)
+    rule = _rule(project, rule_id)
+    rule.delete()
+    messages.success(request, f"Rule “{rule.name}” deleted.")
+    return redirect("alerts:rules", project.organization.slug, project.slug)
