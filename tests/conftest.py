@@ -19,12 +19,12 @@ def _own_ingest_queue(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _tasks_run_inline(request):
     """Tasks that code under test queues (rule evaluation after a stored batch, deliveries)
-    run right here, instead of piling up in a broker no test worker reads. End-to-end tests
-    (marked e2e) have a real worker: what they queue goes to it."""
+    run right here, instead of piling up in a broker no test worker reads. Tests with a real
+    worker (the live_stack fixture) send what they queue to it."""
     from aggregator.celery import app
 
     # Under the CELERY_ namespace the Django-style key wins over `task_always_eager`.
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=request.node.get_closest_marker("e2e") is None)
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER="live_stack" not in request.fixturenames)
     yield
 
 

@@ -151,7 +151,9 @@ def test_worker_survives_redis_restart_mid_drain(server_stack, throwaway_redis):
     assert not sender.not_accepted(), summarize(sender.not_accepted())
 
     # Exactly one drain task: it runs for seconds; the second child stays idle (BRPOP).
+    # Small batches keep it running that long (1,500 events in batches of 500 take ~0.5 s).
     stack.celery("purge", "-f")
+    stack.env["INGEST_BATCH_SIZE"] = "20"
     stack.start_worker()
     stack.celery("call", "events.tasks.process_ingest_queue")
     wait_until(
