@@ -1,5 +1,85 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, register_converter
+from drf_spectacular.views import SpectacularAPIView
+
+from . import docs, views
 
 app_name = "api"
 
-urlpatterns = []
+
+class EventPick:
+    regex = "latest|oldest|recommended"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(EventPick, "pick")
+
+urlpatterns = [
+    path("", views.Root.as_view(), name="root"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", docs.docs_page, name="docs"),
+    path("organizations/", views.OrganizationList.as_view(), name="organizations"),
+    path("organizations/<slug:org_slug>/", views.OrganizationDetail.as_view(), name="organization"),
+    path(
+        "organizations/<slug:org_slug>/projects/",
+        views.OrganizationProjects.as_view(),
+        name="organization-projects",
+    ),
+    path(
+        "organizations/<slug:org_slug>/issues/",
+        views.OrganizationIssues.as_view(),
+        name="organization-issues",
+    ),
+    path(
+        "organizations/<slug:org_slug>/issues/<int:issue_id>/",
+        views.IssueDetail.as_view(),
+        name="organization-issue",
+    ),
+    path(
+        "organizations/<slug:org_slug>/issues/<int:issue_id>/events/",
+        views.IssueEvents.as_view(),
+        name="organization-issue-events",
+    ),
+    path(
+        "organizations/<slug:org_slug>/issues/<int:issue_id>/events/<pick:which>/",
+        views.IssueEventPick.as_view(),
+        name="organization-issue-event",
+    ),
+    path(
+        "organizations/<slug:org_slug>/issues/<int:issue_id>/tags/",
+        views.IssueTags.as_view(),
+        name="organization-issue-tags",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/",
+        views.ProjectDetail.as_view(),
+        name="project",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/issues/",
+        views.ProjectIssues.as_view(),
+        name="project-issues",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/",
+        views.ProjectEventDetail.as_view(),
+        name="project-event",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/keys/",
+        views.ProjectKeys.as_view(),
+        name="project-keys",
+    ),
+    path("issues/<int:issue_id>/", views.IssueDetail.as_view(), name="issue"),
+    path("issues/<int:issue_id>/events/", views.IssueEvents.as_view(), name="issue-events"),
+    path(
+        "issues/<int:issue_id>/events/<pick:which>/",
+        views.IssueEventPick.as_view(),
+        name="issue-event",
+    ),
+    path("issues/<int:issue_id>/tags/", views.IssueTags.as_view(), name="issue-tags"),
+]
