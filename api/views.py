@@ -153,7 +153,10 @@ def bulk_update(request, qs: QuerySet, organization_ids: set[int]) -> Response:
     if not ids:
         return Response(status=status.HTTP_204_NO_CONTENT)
     result = updates.apply(ids, body.validated_data, request.user, organization_ids)
-    return Response(serializers.IssueUpdateResultSerializer(result).data)
+    if "assignedTo" in result:  # only the keys that were changed, as Sentry answers
+        assignee = result["assignedTo"]
+        result["assignedTo"] = serializers.AssigneeSerializer(assignee).data if assignee else None
+    return Response(result)
 
 
 def bulk_delete(request, qs: QuerySet) -> Response:
