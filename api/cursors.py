@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from events.pagination import Page
 
-_CURSOR = re.compile(r"^(-?\d{1,20}):(\d{1,19}):([01])$")
+_CURSOR = re.compile(r"^(-?\d{1,18}):(\d{1,18}):([01])$")  # fits 64-bit columns
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

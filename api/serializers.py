@@ -331,3 +331,4 @@ class RootSerializer(serializers.Serializer):
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
+    errors = serializers.DictField(required=False, help_text="Field errors of a request body.")

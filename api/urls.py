@@ -16,7 +16,20 @@ class EventPick:
         return value
 
 
+class RowId:
+    """A row id that fits in a 64-bit column (longer digits would overflow the database)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
 register_converter(EventPick, "pick")
+register_converter(RowId, "id")
 
 urlpatterns = [
     path("", views.Root.as_view(), name="root"),
@@ -35,22 +48,22 @@ urlpatterns = [
         name="organization-issues",
     ),
     path(
-        "organizations/<slug:org_slug>/issues/<int:issue_id>/",
+        "organizations/<slug:org_slug>/issues/<id:issue_id>/",
         views.IssueDetail.as_view(),
         name="organization-issue",
     ),
     path(
-        "organizations/<slug:org_slug>/issues/<int:issue_id>/events/",
+        "organizations/<slug:org_slug>/issues/<id:issue_id>/events/",
         views.IssueEvents.as_view(),
         name="organization-issue-events",
     ),
     path(
-        "organizations/<slug:org_slug>/issues/<int:issue_id>/events/<pick:which>/",
+        "organizations/<slug:org_slug>/issues/<id:issue_id>/events/<pick:which>/",
         views.IssueEventPick.as_view(),
         name="organization-issue-event",
     ),
     path(
-        "organizations/<slug:org_slug>/issues/<int:issue_id>/tags/",
+        "organizations/<slug:org_slug>/issues/<id:issue_id>/tags/",
         views.IssueTags.as_view(),
         name="organization-issue-tags",
     ),
@@ -74,12 +87,12 @@ urlpatterns = [
         views.ProjectKeys.as_view(),
         name="project-keys",
     ),
-    path("issues/<int:issue_id>/", views.IssueDetail.as_view(), name="issue"),
-    path("issues/<int:issue_id>/events/", views.IssueEvents.as_view(), name="issue-events"),
+    path("issues/<id:issue_id>/", views.IssueDetail.as_view(), name="issue"),
+    path("issues/<id:issue_id>/events/", views.IssueEvents.as_view(), name="issue-events"),
     path(
-        "issues/<int:issue_id>/events/<pick:which>/",
+        "issues/<id:issue_id>/events/<pick:which>/",
         views.IssueEventPick.as_view(),
         name="issue-event",
     ),
-    path("issues/<int:issue_id>/tags/", views.IssueTags.as_view(), name="issue-tags"),
+    path("issues/<id:issue_id>/tags/", views.IssueTags.as_view(), name="issue-tags"),
 ]

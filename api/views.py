@@ -291,7 +291,14 @@ class IssueEvents(APIView):
 class IssueEventPick(APIView):
     """The latest, oldest or recommended (for us: latest) event of an issue."""
 
-    @extend_schema(responses={200: serializers.EventDetailSerializer, **ERRORS})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "which", str, OpenApiParameter.PATH, enum=["latest", "oldest", "recommended"]
+            )
+        ],
+        responses={200: serializers.EventDetailSerializer, **ERRORS},
+    )
     def get(self, request, issue_id, which, org_slug=None):
         issue = issue_or_404(request, issue_id, org_slug)
         events = Event.objects.filter(project_id=issue.project_id, issue=issue)

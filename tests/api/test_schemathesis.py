@@ -1,0 +1,71 @@
+"""Schemathesis against the live schema and server, with a token: no 5xx, and every
+documented response matches the schema. Path parameters point at real data (deletes at an
+organization of their own, so they do not empty the one the other operations read)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.models import ApiToken
+from projects.models import Membership
+from tests.dashboard.conftest import store
+from tests.e2e.conftest import live_stack  # noqa: F401
+from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
+from tests.payloads import message_event, python_error
+
+pytestmark = pytest.mark.e2e
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+MAX_EXAMPLES = 6
+
+
+@pytest.fixture
+def _no_throttle(monkeypatch):
+    monkeypatch.setenv("API_THROTTLE_RATE", "100000/min")
+
+
+def config(issue, event_id, scratch_issue) -> str:
+    return f"""
+[parameters]
+org_slug = "acme"
+project_slug = "backend"
+issue_id = {issue.pk}
+event_id = "{event_id}"
+
+[[operations]]
+include-method = "DELETE"
+parameters = {{ org_slug = "scratch", project_slug = "backend", issue_id = {scratch_issue.pk} }}
+"""
+
+
+def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
+    _no_throttle,
+    live_stack,  # noqa: F811
+    tmp_path,
+):
+    user = UserFactory(username="fuzzer")
+    scratch = OrganizationFactory(slug="scratch")
+    acme = OrganizationFactory(slug="acme")
+    for org in (acme, scratch):
+        MembershipFactory(user=user, organization=org, role=Membership.Role.OWNER)
+    project = ProjectFactory(organization=acme, slug="backend")
+    issues = store(project, python_error(user={"id": "u1"}, tags={"browser": "Firefox"}),
+                   message_event(), python_error(type_="KeyError"))  # fmt: skip
+    scratch_issue = store(ProjectFactory(organization=scratch, slug="backend"), python_error())[0]
+    _row, token = ApiToken.issue(user, scopes=["read", "write", "admin"])
+    (tmp_path / "schemathesis.toml").write_text(
+        config(issues[0], issues[0].last_event_id, scratch_issue)
+    )
+    run = subprocess.run(
+        [str(SCHEMATHESIS), "--config-file", str(tmp_path / "schemathesis.toml"), "--no-color",
+         "run", f"{live_stack.base_url}/api/0/schema/", "-H", f"Authorization: Bearer {token}",
+         "--checks", "not_a_server_error,response_schema_conformance",
+         "--phases", "examples,coverage,fuzzing", "--max-examples", str(MAX_EXAMPLES),
+         "--seed", "20261127", "--workers", "1", "--generation-database", "none",
+         "--request-timeout", "10"],
+        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+    )  # fmt: skip
+    report = run.stdout[-6000:] + run.stderr[-2000:]
+    assert run.returncode == 0, report + live_stack.log_text()
+    assert "Tested: 26" in run.stdout, report
