@@ -70,7 +70,9 @@ def parse_list_params(get, *, period_filters: bool = False) -> ListParams:
         raise BadParameter(f"limit must be between 1 and {MAX_LIMIT}.")
     stats_period, since = get.get("statsPeriod", "24h"), None
     if period_filters:
-        # On the organization list statsPeriod is the time range, groupStatsPeriod the series.
+        # On the organization list statsPeriod is the time range (Sentry's default: 14 days),
+        # groupStatsPeriod the series.
+        stats_period = get.get("statsPeriod", "14d")
         if stats_period:
             if stats_period not in PERIOD_HOURS:
                 raise BadParameter(f"statsPeriod must be one of {', '.join(PERIOD_HOURS)}.")
