@@ -15,7 +15,7 @@ from events.models import Event, Issue
 from events.pagination import paginate
 from projects import access
 
-from . import cursors, issues, serializers, updates
+from . import cursors, issues, serializers, shapes, updates
 from .auth import granted_scopes
 from .models import ApiToken
 
@@ -35,6 +35,7 @@ LIST_PARAMS = [
     CURSOR,
     LIMIT,
     OpenApiParameter("environment", str),
+    OpenApiParameter("shortIdLookup", str, enum=["0", "1"], description="1: a short id query"),
 ]
 BULK_PARAMS = [
     OpenApiParameter("id", int, many=True, description="Issue ids; none: every issue"),
@@ -123,8 +124,15 @@ class ProjectDetail(APIView):
 
 
 def issue_list_response(request, qs: QuerySet, *, period_filters: bool) -> Response:
+    get = request.GET
+    if get.get("shortIdLookup") in ("1", "true"):
+        short = shapes.parse_short_id(get.get("query") or "")
+        if short:  # Sentry answers a short id query with just that issue
+            qs = qs.filter(project__slug=short[0], pk=short[1])
+            get = get.copy()
+            get["query"] = ""
     try:
-        params = issues.parse_list_params(request.GET, period_filters=period_filters)
+        params = issues.parse_list_params(get, period_filters=period_filters)
     except issues.BadParameter as exc:
         raise bad_request(str(exc)) from None
     page = issues.list_issues(qs, params, user_id=request.user.pk)

@@ -211,3 +211,19 @@ def test_bulk_delete_by_ids_and_all(api_as, bob, project, issues_a):
     assert Issue.objects.count() == 2
     assert api.delete(PROJECT_ISSUES).status_code == 204
     assert Issue.objects.count() == 0
+
+
+def test_short_id_lookup(api_as, bob, project, issues_a):
+    issue = issues_a[1]
+    Issue.objects.filter(pk=issue.pk).update(status="resolved")
+    short = shapes.short_id("backend", issue.pk)
+    found = api_as(bob).get(PROJECT_ISSUES, {"query": short.lower(), "shortIdLookup": "1"}).json()
+    assert [r["id"] for r in found] == [str(issue.pk)] and found[0]["shortId"] == short
+    assert api_as(bob).get(PROJECT_ISSUES, {"query": short}).json() == []  # a plain search
+
+
+def test_bulk_assign_answers_with_the_assignee(api_as, alice, bob, project, issues_a):
+    response = api_as(bob).put(PROJECT_ISSUES, {"assignedTo": "alice@example.com"})
+    assert response.json() == {"assignedTo": {"type": "user", "id": str(alice.pk), "name": "alice",
+                                              "email": "alice@example.com"}}  # fmt: skip
+    assert set(Issue.objects.values_list("assignee", flat=True)) == {alice.pk}
