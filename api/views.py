@@ -14,6 +14,7 @@ from events import reads, triage
 from events.models import Event, Issue
 from events.pagination import paginate
 from projects import access
+from projects.forms import PLATFORMS, ProjectForm
 
 from . import cursors, issues, serializers, shapes, updates
 from .auth import granted_scopes
@@ -116,11 +117,32 @@ class OrganizationProjects(APIView):
         )
 
 
+class ProjectInput(drf.Serializer):
+    name = drf.CharField(required=False, max_length=200)
+    slug = drf.SlugField(required=False, max_length=100)
+    platform = drf.ChoiceField(choices=[p for p, _label in PLATFORMS], required=False)
+
+
 class ProjectDetail(APIView):
     @extend_schema(responses={200: serializers.ProjectSerializer, **ERRORS})
     def get(self, request, org_slug, project_slug):
         project = access.project_or_404(request.user, org_slug, project_slug)
         return Response(serializers.ProjectSerializer(project).data)
+
+    @extend_schema(request=ProjectInput, responses={200: serializers.ProjectSerializer, **ERRORS})
+    def put(self, request, org_slug, project_slug):
+        """Project settings (owners and admins): the dashboard's form and its checks."""
+        project = access.project_or_404(request.user, org_slug, project_slug)
+        access.admin_membership_or_403(request.user, org_slug)
+        body = ProjectInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        current = {"name": project.name, "slug": project.slug, "platform": project.platform}
+        form = ProjectForm(
+            {**current, **body.validated_data}, instance=project, organization=project.organization
+        )
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors)
+        return Response(serializers.ProjectSerializer(form.save()).data)
 
 
 def issue_list_response(request, qs: QuerySet, *, period_filters: bool) -> Response:
@@ -379,8 +401,7 @@ class ProjectKeys(APIView):
     @extend_schema(request=KeyInput, responses={201: serializers.ProjectKeySerializer, **ERRORS})
     def post(self, request, org_slug, project_slug):
         project = access.project_or_404(request.user, org_slug, project_slug)
-        if not access.is_admin(access.membership_or_404(request.user, org_slug)):
-            raise exceptions.PermissionDenied("Only owners and admins manage keys.")
+        access.admin_membership_or_403(request.user, org_slug)
         body = KeyInput(data=request.data)
         body.is_valid(raise_exception=True)
         key = project.keys.create(label=body.validated_data.get("name") or "")
