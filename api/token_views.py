@@ -10,14 +10,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import tokens
 from .models import ApiToken
 
+NEW_TOKEN_KEY = "api_new_token"
+
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, required=False, label="Name")
     scopes = forms.MultipleChoiceField(
         choices=[
             ("read", "read: everything you can see"),
-            ("write", "write: triage issues, change settings"),
-            ("admin", "admin: keys and members"),
+            ("write", "write: triage issues, change project settings"),
+            ("admin", "admin: create DSN keys"),
         ],
         widget=forms.CheckboxSelectMultiple,
         initial=["read"],
@@ -28,14 +30,16 @@ class TokenForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def token_list(request):
     form = TokenForm(request.POST or None)
-    new_token = None
     if request.method == "POST" and form.is_valid():
-        _row, new_token = ApiToken.issue(
+        _row, text = ApiToken.issue(
             request.user,
             scopes=tokens.clean_scopes(form.cleaned_data["scopes"]),
             name=form.cleaned_data["name"],
         )
-        form = TokenForm()
+        # Shown once on the page the redirect leads to, so a reload does not make another.
+        request.session[NEW_TOKEN_KEY] = text
+        return redirect("api-tokens:list")
+    new_token = request.session.pop(NEW_TOKEN_KEY, None)
     rows = list(request.user.api_tokens.filter(revoked__isnull=True).order_by("-created"))
     return render(
         request, "api/tokens.html", {"form": form, "tokens": rows, "new_token": new_token}

@@ -65,3 +65,32 @@ def test_swagger_ui_renders_every_operation_under_our_csp(live_web, page, transa
     page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
     assert page.locator(".opblock").count() == 27
     assert "Aggregator API" in page.locator(".info .title").inner_text()
+
+
+@pytest.mark.e2e
+def test_token_page_in_the_browser_creates_a_token_that_works(live_web, page, transactional_db):  # noqa: F811
+    import json
+    import urllib.request
+
+    from tests.dashboard.test_browser import log_in
+    from tests.factories import MembershipFactory, UserFactory
+
+    MembershipFactory(user=UserFactory(username="erin"))
+    log_in(page, live_web, "erin")
+    page.click("text=API tokens")
+    page.fill("#id_name", "laptop")
+    page.check("input[value=write]")
+    page.click("button:has-text('Create token')")
+    token = page.locator("#new-token").inner_text().strip()
+    page.screenshot(path=str(ARTIFACTS / "api-tokens.png"))
+    request = urllib.request.Request(
+        live_web + "/api/0/", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = json.load(response)
+    assert body["user"]["username"] == "erin" and body["auth"]["scopes"] == ["read", "write"]
+    page.reload()  # the token was shown once: a reload neither shows it again nor makes another
+    assert token not in page.content() and "laptop" in page.content()
+    assert page.locator("button:has-text('Revoke')").count() == 1
+    page.click("button:has-text('Revoke')")
+    assert "Token revoked." in page.content()

@@ -61,8 +61,8 @@ def test_createtoken_refuses_unknown_users_and_scopes(alice):
 def test_token_page_shows_a_new_token_once_then_only_its_prefix(client, alice):
     client.force_login(alice)
     url = reverse("api-tokens:list")
-    response = client.post(url, {"name": "deploy", "scopes": ["read", "write"]})
-    assert response.status_code == 200
+    response = client.post(url, {"name": "deploy", "scopes": ["read", "write"]}, follow=True)
+    assert response.redirect_chain == [(url, 302)]
     row = ApiToken.objects.get(user=alice)
     text = response.context["new_token"]
     assert ApiToken.find(text) == row and row.scopes == ["read", "write"]
