@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
-from . import docs, views
+from . import docs, issue_views, views
 
 app_name = "api"
 
@@ -44,27 +44,27 @@ urlpatterns = [
     ),
     path(
         "organizations/<slug:org_slug>/issues/",
-        views.OrganizationIssues.as_view(),
+        issue_views.OrganizationIssues.as_view(),
         name="organization-issues",
     ),
     path(
         "organizations/<slug:org_slug>/issues/<id:issue_id>/",
-        views.IssueDetail.as_view(),
+        issue_views.IssueDetail.as_view(),
         name="organization-issue",
     ),
     path(
         "organizations/<slug:org_slug>/issues/<id:issue_id>/events/",
-        views.IssueEvents.as_view(),
+        issue_views.IssueEvents.as_view(),
         name="organization-issue-events",
     ),
     path(
         "organizations/<slug:org_slug>/issues/<id:issue_id>/events/<pick:which>/",
-        views.IssueEventPick.as_view(),
+        issue_views.IssueEventPick.as_view(),
         name="organization-issue-event",
     ),
     path(
         "organizations/<slug:org_slug>/issues/<id:issue_id>/tags/",
-        views.IssueTags.as_view(),
+        issue_views.IssueTags.as_view(),
         name="organization-issue-tags",
     ),
     path(
@@ -74,12 +74,12 @@ urlpatterns = [
     ),
     path(
         "projects/<slug:org_slug>/<slug:project_slug>/issues/",
-        views.ProjectIssues.as_view(),
+        issue_views.ProjectIssues.as_view(),
         name="project-issues",
     ),
     path(
         "projects/<slug:org_slug>/<slug:project_slug>/events/<str:event_id>/",
-        views.ProjectEventDetail.as_view(),
+        issue_views.ProjectEventDetail.as_view(),
         name="project-event",
     ),
     path(
@@ -87,12 +87,12 @@ urlpatterns = [
         views.ProjectKeys.as_view(),
         name="project-keys",
     ),
-    path("issues/<id:issue_id>/", views.IssueDetail.as_view(), name="issue"),
-    path("issues/<id:issue_id>/events/", views.IssueEvents.as_view(), name="issue-events"),
+    path("issues/<id:issue_id>/", issue_views.IssueDetail.as_view(), name="issue"),
+    path("issues/<id:issue_id>/events/", issue_views.IssueEvents.as_view(), name="issue-events"),
     path(
         "issues/<id:issue_id>/events/<pick:which>/",
-        views.IssueEventPick.as_view(),
+        issue_views.IssueEventPick.as_view(),
         name="issue-event",
     ),
-    path("issues/<id:issue_id>/tags/", views.IssueTags.as_view(), name="issue-tags"),
+    path("issues/<id:issue_id>/tags/", issue_views.IssueTags.as_view(), name="issue-tags"),
 ]
