@@ -59,3 +59,23 @@ def test_query_counts_are_bounded_and_do_not_grow_with_the_data(
     for template, path in paths.items():
         with django_assert_max_num_queries(BOUNDS[template]):
             api.get(path)
+
+
+def test_bulk_changes_take_the_same_queries_for_3_or_30_issues(api_as, alice, data):
+    api = api_as(alice)
+    api.get("")
+    data(3)
+
+    def bulk(body) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.put("projects/org-a/backend/issues/", body).status_code == 200
+        return len(queries)
+
+    small = [
+        bulk({"status": "resolved"}),
+        bulk({"status": "ignored"}),
+        bulk({"assignedTo": "alice"}),
+    ]
+    data(30)
+    big = [bulk({"status": "resolved"}), bulk({"status": "ignored"}), bulk({"assignedTo": "alice"})]
+    assert small == big and max(big) <= 12
