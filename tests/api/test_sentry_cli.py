@@ -14,8 +14,10 @@ from api.models import ApiToken
 from events.models import Issue
 from projects.models import Membership
 from tests.api import sentry_cli
+from tests.dashboard.conftest import store
 from tests.e2e.conftest import live_stack, wait_until  # noqa: F401
 from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
+from tests.payloads import python_error
 
 pytestmark = pytest.mark.e2e
 
@@ -78,3 +80,12 @@ def test_sentry_cli_info_send_event_list_and_resolve(live_stack, cli_binary, tmp
     cli("issues", "unresolve", "--status", "muted")
     issue.refresh_from_db()
     assert issue.status == Issue.Status.UNRESOLVED
+
+    # More than one page (100 issues a page): sentry-cli follows our Link header.
+    store(project, *[python_error(type_=f"Page{n}Error") for n in range(130)])
+    # The live worker may hold part of the batch: wait for every issue to be stored.
+    wait_until(lambda: Issue.objects.filter(project=project).count() == 131, what="131 issues")
+    rows = [line for line in cli("issues", "list", "--query", "is:unresolved").splitlines()
+            if line.startswith("| ") and "Issue ID" not in line]  # fmt: skip
+    assert len(rows) == 131
+    assert len({row.split("|")[1].strip() for row in rows}) == 131
