@@ -87,6 +87,11 @@ urlpatterns = [
         views.ProjectKeys.as_view(),
         name="project-keys",
     ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/keys/<str:key_id>/",
+        views.ProjectKeyDetail.as_view(),
+        name="project-key",
+    ),
     path("issues/<id:issue_id>/", issue_views.IssueDetail.as_view(), name="issue"),
     path("issues/<id:issue_id>/events/", issue_views.IssueEvents.as_view(), name="issue-events"),
     path(

@@ -49,6 +49,16 @@ class OrganizationDetail(APIView):
         return Response(serializers.OrganizationSerializer(org).data)
 
 
+class ProjectInput(drf.Serializer):
+    name = drf.CharField(required=False, max_length=200)
+    slug = drf.SlugField(required=False, max_length=100)
+    platform = drf.ChoiceField(choices=[p for p, _label in PLATFORMS], required=False)
+
+
+class NewProjectInput(ProjectInput):
+    name = drf.CharField(max_length=200)
+
+
 class OrganizationProjects(APIView):
     @extend_schema(
         parameters=[CURSOR, LIMIT],
@@ -61,11 +71,19 @@ class OrganizationProjects(APIView):
             request, page, serializers.ProjectSerializer(page.items, many=True).data
         )
 
-
-class ProjectInput(drf.Serializer):
-    name = drf.CharField(required=False, max_length=200)
-    slug = drf.SlugField(required=False, max_length=100)
-    platform = drf.ChoiceField(choices=[p for p, _label in PLATFORMS], required=False)
+    @extend_schema(
+        request=NewProjectInput, responses={201: serializers.ProjectSerializer, **ERRORS}
+    )
+    def post(self, request, org_slug):
+        """A new project (owners and admins; Sentry creates them under a team, we have none)."""
+        org = access.admin_membership_or_403(request.user, org_slug).organization
+        body = NewProjectInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        form = ProjectForm({"platform": "other", **body.validated_data}, organization=org)
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors)
+        project = form.save()
+        return Response(serializers.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
 class ProjectDetail(APIView):
@@ -90,8 +108,30 @@ class ProjectDetail(APIView):
         return Response(serializers.ProjectSerializer(form.save()).data)
 
 
+class RateLimitInput(drf.Serializer):
+    window = drf.IntegerField(min_value=1, max_value=86400)
+    count = drf.IntegerField(min_value=1, max_value=10**9)
+
+
 class KeyInput(drf.Serializer):
     name = drf.CharField(required=False, allow_blank=True, max_length=100)
+    isActive = drf.BooleanField(required=False)
+    rateLimit = RateLimitInput(required=False, allow_null=True)
+
+
+def key_changes(data: dict) -> dict:
+    """KeyInput -> ProjectKey fields. A rate limit over any window becomes per minute."""
+    fields = {}
+    if "name" in data:
+        fields["label"] = data["name"]
+    if "isActive" in data:
+        fields["is_active"] = data["isActive"]
+    if "rateLimit" in data:
+        limit = data["rateLimit"]
+        fields["rate_limit_per_minute"] = (
+            max(1, round(limit["count"] * 60 / limit["window"])) if limit else None
+        )
+    return fields
 
 
 class ProjectKeys(APIView):
@@ -114,5 +154,40 @@ class ProjectKeys(APIView):
         access.admin_membership_or_403(request.user, org_slug)
         body = KeyInput(data=request.data)
         body.is_valid(raise_exception=True)
-        key = project.keys.create(label=body.validated_data.get("name") or "")
+        key = project.keys.create(**key_changes(body.validated_data))
         return Response(serializers.ProjectKeySerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectKeyDetail(APIView):
+    """One DSN key, by its public key as in Sentry; owners and admins, admin scope."""
+
+    required_scopes = {"GET": "read", "PUT": "admin", "DELETE": "admin"}
+
+    def _key(self, request, org_slug, project_slug, key_id, *, change: bool):
+        project = access.project_or_404(request.user, org_slug, project_slug)
+        if change:
+            access.admin_membership_or_403(request.user, org_slug)
+        key = project.keys.filter(public_key=key_id).first()
+        if key is None:
+            raise exceptions.NotFound("No such key.")
+        return key
+
+    @extend_schema(responses={200: serializers.ProjectKeySerializer, **ERRORS})
+    def get(self, request, org_slug, project_slug, key_id):
+        key = self._key(request, org_slug, project_slug, key_id, change=False)
+        return Response(serializers.ProjectKeySerializer(key).data)
+
+    @extend_schema(request=KeyInput, responses={200: serializers.ProjectKeySerializer, **ERRORS})
+    def put(self, request, org_slug, project_slug, key_id):
+        key = self._key(request, org_slug, project_slug, key_id, change=True)
+        body = KeyInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        for field, value in key_changes(body.validated_data).items():
+            setattr(key, field, value)
+        key.save()
+        return Response(serializers.ProjectKeySerializer(key).data)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, org_slug, project_slug, key_id):
+        self._key(request, org_slug, project_slug, key_id, change=True).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

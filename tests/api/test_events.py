@@ -96,19 +96,3 @@ def test_keys_create_and_validate(api_as, alice, project):
     assert response.status_code == 201
     assert response.json()["name"] == "ci" and project.keys.filter(label="ci").exists()
     assert api.post("projects/org-a/backend/keys/", {"name": "x" * 101}).status_code == 400
-
-
-def test_project_settings_need_write_scope_and_an_admin(api_as, alice, bob, charlie, project):
-    assert api_as(bob).put("projects/org-a/backend/", {"name": "B"}).status_code == 403
-    assert api_as(alice, ["read"]).put("projects/org-a/backend/", {"name": "B"}).status_code == 403
-    assert api_as(charlie).put("projects/org-a/backend/", {"name": "B"}).status_code == 404
-    body = (
-        api_as(alice, ["write"])
-        .put("projects/org-a/backend/", {"name": "Back end", "platform": "go"})
-        .json()
-    )
-    assert body["name"] == "Back end" and body["platform"] == "go" and body["slug"] == "backend"
-    assert api_as(alice).put("projects/org-a/backend/", {"slug": "new"}).status_code == 400
-    assert api_as(alice).put("projects/org-a/backend/", {"platform": "cobol"}).status_code == 400
-    project.refresh_from_db()
-    assert project.name == "Back end" and project.slug == "backend"

@@ -1,7 +1,7 @@
 """Schemathesis against the live schema and server, with a token: no 5xx, and every
 documented response matches the schema. Path parameters point at real data (deletes at an
 organization of their own, so they do not empty the one the other operations read;
-so do project settings, which could rename it)."""
+so do changes of project and key settings, which could rename or disable them)."""
 
 import subprocess
 import sys
@@ -26,21 +26,24 @@ def _no_throttle(monkeypatch):
     monkeypatch.setenv("API_THROTTLE_RATE", "100000/min")
 
 
-def config(issue, event_id, scratch_issue) -> str:
+def config(issue, event_id, key_id, scratch_issue, scratch_key_id) -> str:
+    scratch = f'org_slug = "scratch", project_slug = "backend", key_id = "{scratch_key_id}"'
     return f"""
 [parameters]
 org_slug = "acme"
 project_slug = "backend"
 issue_id = {issue.pk}
 event_id = "{event_id}"
+key_id = "{key_id}"
 
 [[operations]]
 include-method = "DELETE"
-parameters = {{ org_slug = "scratch", project_slug = "backend", issue_id = {scratch_issue.pk} }}
+parameters = {{ {scratch}, issue_id = {scratch_issue.pk} }}
 
 [[operations]]
-include-operation-id = "projects_org_slug_project_slug_update"
-parameters = {{ org_slug = "scratch", project_slug = "backend" }}
+include-operation-id = ["projects_org_slug_project_slug_update",
+                        "projects_org_slug_project_slug_keys_key_id_update"]
+parameters = {{ {scratch} }}
 """
 
 
@@ -57,10 +60,17 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     project = ProjectFactory(organization=acme, slug="backend")
     issues = store(project, python_error(user={"id": "u1"}, tags={"browser": "Firefox"}),
                    message_event(), python_error(type_="KeyError"))  # fmt: skip
-    scratch_issue = store(ProjectFactory(organization=scratch, slug="backend"), python_error())[0]
+    scratch_project = ProjectFactory(organization=scratch, slug="backend")
+    scratch_issue = store(scratch_project, python_error())[0]
     _row, token = ApiToken.issue(user, scopes=["read", "write", "admin"])
     (tmp_path / "schemathesis.toml").write_text(
-        config(issues[0], issues[0].last_event_id, scratch_issue)
+        config(
+            issues[0],
+            issues[0].last_event_id,
+            project.keys.get().public_key,
+            scratch_issue,
+            scratch_project.keys.get().public_key,
+        )  # fmt: skip
     )
     run = subprocess.run(
         [str(SCHEMATHESIS), "--config-file", str(tmp_path / "schemathesis.toml"), "--no-color",
@@ -73,4 +83,4 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     )  # fmt: skip
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report + live_stack.log_text()
-    assert "Tested: 27" in run.stdout, report
+    assert "Tested: 31" in run.stdout, report
