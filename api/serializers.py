@@ -51,6 +51,24 @@ class OrganizationSerializer(serializers.Serializer):
         return {"id": "active", "name": "active"}
 
 
+class MemberSerializer(serializers.Serializer):
+    """An organization membership, shaped like Sentry's organization member."""
+
+    id = serializers.CharField(source="pk")
+    email = serializers.CharField(source="user.email")
+    name = serializers.SerializerMethodField()
+    role = serializers.CharField()
+    orgRole = serializers.CharField(source="role")
+    roleName = serializers.CharField(source="get_role_display")
+    pending = serializers.BooleanField(default=False, read_only=True)
+    expired = serializers.BooleanField(default=False, read_only=True)
+    dateCreated = serializers.DateTimeField(source="created")
+    user = UserSerializer()
+
+    def get_name(self, membership) -> str:
+        return membership.user.get_full_name() or membership.user.get_username()
+
+
 class ProjectRefSerializer(serializers.Serializer):
     id = serializers.CharField(source="pk")
     name = serializers.CharField()

@@ -19,7 +19,7 @@ class TokenForm(forms.Form):
         choices=[
             ("read", "read: everything you can see"),
             ("write", "write: triage issues, change project settings"),
-            ("admin", "admin: create DSN keys"),
+            ("admin", "admin: DSN keys and members"),
         ],
         widget=forms.CheckboxSelectMultiple,
         initial=["read"],

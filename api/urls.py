@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
-from . import docs, issue_views, views
+from . import docs, issue_views, member_views, views
 
 app_name = "api"
 
@@ -41,6 +41,16 @@ urlpatterns = [
         "organizations/<slug:org_slug>/projects/",
         views.OrganizationProjects.as_view(),
         name="organization-projects",
+    ),
+    path(
+        "organizations/<slug:org_slug>/members/",
+        member_views.OrganizationMembers.as_view(),
+        name="organization-members",
+    ),
+    path(
+        "organizations/<slug:org_slug>/members/<id:member_id>/",
+        member_views.OrganizationMemberDetail.as_view(),
+        name="organization-member",
     ),
     path(
         "organizations/<slug:org_slug>/issues/",

@@ -14,6 +14,7 @@ BOUNDS = {
     "organizations/": 3,
     "organizations/org-a/": 3,
     "organizations/org-a/projects/": 4,
+    "organizations/org-a/members/": 4,
     "organizations/org-a/issues/?query=": 6,
     "projects/org-a/backend/": 3,
     "projects/org-a/backend/issues/?query=": 6,

@@ -26,25 +26,24 @@ def _no_throttle(monkeypatch):
     monkeypatch.setenv("API_THROTTLE_RATE", "100000/min")
 
 
-def config(issue, event_id, key_id, scratch_issue, scratch_key_id) -> str:
-    scratch = f'org_slug = "scratch", project_slug = "backend", key_id = "{scratch_key_id}"'
-    return f"""
-[parameters]
-org_slug = "acme"
-project_slug = "backend"
-issue_id = {issue.pk}
-event_id = "{event_id}"
-key_id = "{key_id}"
+def config(ids: dict, scratch: dict) -> str:
+    """schemathesis.toml: path parameters for real rows; `scratch` ones for destructive calls."""
+    inline = ", ".join(f"{k} = {v!r}".replace("'", '"') for k, v in scratch.items())
+    return (
+        "[parameters]\n"
+        + "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in ids.items())
+        + f"""
 
 [[operations]]
 include-method = "DELETE"
-parameters = {{ {scratch}, issue_id = {scratch_issue.pk} }}
+parameters = {{ {inline} }}
 
 [[operations]]
 include-operation-id = ["projects_org_slug_project_slug_update",
                         "projects_org_slug_project_slug_keys_key_id_update"]
-parameters = {{ {scratch} }}
+parameters = {{ {inline} }}
 """
+    )
 
 
 def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
@@ -55,23 +54,21 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     user = UserFactory(username="fuzzer")
     scratch = OrganizationFactory(slug="scratch")
     acme = OrganizationFactory(slug="acme")
-    for org in (acme, scratch):
-        MembershipFactory(user=user, organization=org, role=Membership.Role.OWNER)
+    own = MembershipFactory(user=user, organization=acme, role=Membership.Role.OWNER)
+    MembershipFactory(user=user, organization=scratch, role=Membership.Role.OWNER)
+    removable = MembershipFactory(organization=scratch)
     project = ProjectFactory(organization=acme, slug="backend")
     issues = store(project, python_error(user={"id": "u1"}, tags={"browser": "Firefox"}),
                    message_event(), python_error(type_="KeyError"))  # fmt: skip
     scratch_project = ProjectFactory(organization=scratch, slug="backend")
     scratch_issue = store(scratch_project, python_error())[0]
     _row, token = ApiToken.issue(user, scopes=["read", "write", "admin"])
-    (tmp_path / "schemathesis.toml").write_text(
-        config(
-            issues[0],
-            issues[0].last_event_id,
-            project.keys.get().public_key,
-            scratch_issue,
-            scratch_project.keys.get().public_key,
-        )  # fmt: skip
-    )
+    ids = {"org_slug": "acme", "project_slug": "backend", "issue_id": issues[0].pk,
+           "event_id": issues[0].last_event_id, "key_id": project.keys.get().public_key,
+           "member_id": own.pk}  # fmt: skip
+    scratch_ids = {"org_slug": "scratch", "project_slug": "backend", "issue_id": scratch_issue.pk,
+                   "key_id": scratch_project.keys.get().public_key, "member_id": removable.pk}  # fmt: skip
+    (tmp_path / "schemathesis.toml").write_text(config(ids, scratch_ids))
     run = subprocess.run(
         [str(SCHEMATHESIS), "--config-file", str(tmp_path / "schemathesis.toml"), "--no-color",
          "run", f"{live_stack.base_url}/api/0/schema/", "-H", f"Authorization: Bearer {token}",
@@ -83,4 +80,4 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     )  # fmt: skip
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report + live_stack.log_text()
-    assert "Tested: 31" in run.stdout, report
+    assert "Tested: 35" in run.stdout, report

@@ -64,3 +64,43 @@ def test_key_detail_update_and_delete(api_as, alice, bob, charlie, project):
     assert admin.get(f"{KEYS}{'0' * 32}/").status_code == 404
     assert admin.delete(path).status_code == 204
     assert not project.keys.exists()
+
+
+def test_members_list_add_and_remove(api_as, alice, dave, bob, charlie, mailoutbox):
+    from projects.models import Membership
+    from tests.factories import UserFactory
+
+    members = api_as(bob, ["read"]).get("organizations/org-a/members/").json()
+    assert {m["email"] for m in members} == {
+        "alice@example.com",
+        "dave@example.com",
+        "bob@example.com",
+    }
+    row = next(m for m in members if m["email"] == "bob@example.com")
+    assert row["role"] == row["orgRole"] == "member" and row["user"]["username"] == "bob"
+    assert api_as(charlie).get("organizations/org-a/members/").status_code == 404
+
+    url = "organizations/org-a/members/"
+    UserFactory(username="erin")  # has an account, in no organization yet
+    assert api_as(bob).post(url, {"email": "x@example.com"}).status_code == 403  # plain member
+    assert api_as(dave, ["write"]).post(url, {"email": "x@example.com"}).status_code == 403  # scope
+    assert api_as(dave).post(url, {"email": "x@example.com", "orgRole": "owner"}).status_code == 403
+    response = api_as(dave).post(url, {"email": "New@Example.com", "orgRole": "admin"})
+    assert response.status_code == 201 and response.json()["role"] == "admin"
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["new@example.com"]
+    assert api_as(dave).post(url, {"email": "new@example.com"}).status_code == 400  # already in
+    assert api_as(dave).post(url, {"email": "not an email"}).status_code == 400
+    assert (
+        api_as(alice).post(url, {"email": "erin@example.com", "role": "member"}).status_code == 201
+    )
+    assert len(mailoutbox) == 1  # an existing user is added, not invited
+
+    bob_id = Membership.objects.get(user=bob).pk
+    alice_id = Membership.objects.get(user=alice).pk
+    assert api_as(bob).delete(f"{url}{bob_id}/").status_code == 403
+    assert api_as(dave).delete(f"{url}{alice_id}/").status_code == 403  # only owners remove owners
+    assert api_as(alice).delete(f"{url}{alice_id}/").status_code == 403  # never the last owner
+    assert api_as(dave).delete(f"{url}{bob_id}/").status_code == 204
+    assert api_as(dave).get(f"{url}{bob_id}/").status_code == 404
+    response = api_as(charlie).delete(f"{url}{alice_id}/")
+    assert response.status_code == 404, response.content
