@@ -20,7 +20,7 @@ ROLES = [r for r, _label in Membership.Role.choices]
 
 
 class MemberInput(drf.Serializer):
-    email = drf.EmailField()
+    email = drf.EmailField(max_length=254)  # the user table's limit
     orgRole = drf.ChoiceField(choices=ROLES, required=False)
     role = drf.ChoiceField(choices=ROLES, required=False, help_text="Older name of orgRole.")
 

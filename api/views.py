@@ -108,9 +108,17 @@ class ProjectDetail(APIView):
         return Response(serializers.ProjectSerializer(form.save()).data)
 
 
+MAX_PER_MINUTE = 10**9  # rate limits are stored per minute in a 32-bit column
+
+
 class RateLimitInput(drf.Serializer):
     window = drf.IntegerField(min_value=1, max_value=86400)
     count = drf.IntegerField(min_value=1, max_value=10**9)
+
+    def validate(self, data):
+        if data["count"] * 60 / data["window"] > MAX_PER_MINUTE:
+            raise drf.ValidationError(f"At most {MAX_PER_MINUTE} events per minute.")
+        return data
 
 
 class KeyInput(drf.Serializer):

@@ -61,6 +61,8 @@ def test_key_detail_update_and_delete(api_as, alice, bob, charlie, project):
     assert key.label == "ci" and not key.is_active and key.rate_limit_per_minute == 10
     assert admin.put(path, {"rateLimit": None}).json()["rateLimit"] is None
     assert admin.put(path, {"rateLimit": {"window": 0, "count": 1}}).status_code == 400
+    too_many = {"rateLimit": {"window": 1, "count": 999_999_999}}  # found by schemathesis
+    assert admin.put(path, too_many).status_code == 400
     assert admin.get(f"{KEYS}{'0' * 32}/").status_code == 404
     assert admin.delete(path).status_code == 204
     assert not project.keys.exists()
@@ -90,6 +92,7 @@ def test_members_list_add_and_remove(api_as, alice, dave, bob, charlie, mailoutb
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["new@example.com"]
     assert api_as(dave).post(url, {"email": "new@example.com"}).status_code == 400  # already in
     assert api_as(dave).post(url, {"email": "not an email"}).status_code == 400
+    assert api_as(dave).post(url, {"email": "a" * 250 + "@example.com"}).status_code == 400
     assert (
         api_as(alice).post(url, {"email": "erin@example.com", "role": "member"}).status_code == 201
     )
