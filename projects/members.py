@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
@@ -35,6 +37,15 @@ def invite(request, user, org) -> None:
     )
 
 
+def free_username(email: str) -> str:
+    """The email as username, made unique when a long one shares its first 150 characters."""
+    users = get_user_model().objects
+    name = email[:150]
+    while users.filter(username=name).exists():
+        name = f"{email[:141]}-{secrets.token_hex(4)}"
+    return name
+
+
 def add(request, membership: Membership, email: str, role: str, existing_user=None):
     """Add `email` to the caller's organization with `role` (an AddMemberForm checked the
     email); a new address gets an account and an invitation. Returns (membership, invited)."""
@@ -45,7 +56,7 @@ def add(request, membership: Membership, email: str, role: str, existing_user=No
         user = existing_user
         invited = user is None
         if invited:
-            user = get_user_model().objects.create_user(username=email[:150], email=email)
+            user = get_user_model().objects.create_user(username=free_username(email), email=email)
         added = Membership.objects.create(user=user, organization=org, role=role)
     if invited:
         invite(request, user, org)

@@ -3,6 +3,7 @@ documented response matches the schema. Path parameters point at real data (dele
 organization of their own, so they do not empty the one the other operations read;
 so do changes of project and key settings, which could rename or disable them)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -74,7 +75,7 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
          "run", f"{live_stack.base_url}/api/0/schema/", "-H", f"Authorization: Bearer {token}",
          "--checks", "not_a_server_error,response_schema_conformance",
          "--phases", "examples,coverage,fuzzing", "--max-examples", str(MAX_EXAMPLES),
-         "--seed", "20261127", "--workers", "1", "--generation-database", "none",
+         "--seed", os.environ.get("SCHEMATHESIS_SEED", "20261127"), "--workers", "1", "--generation-database", "none",
          "--request-timeout", "10"],
         capture_output=True, text=True, timeout=240, cwd=tmp_path,
     )  # fmt: skip

@@ -93,10 +93,13 @@ def test_members_list_add_and_remove(api_as, alice, dave, bob, charlie, mailoutb
     assert api_as(dave).post(url, {"email": "new@example.com"}).status_code == 400  # already in
     assert api_as(dave).post(url, {"email": "not an email"}).status_code == 400
     assert api_as(dave).post(url, {"email": "a" * 250 + "@example.com"}).status_code == 400
+    long_a, long_b = "x" * 160 + "@a.example.com", "x" * 160 + "@b.example.com"  # same 150 first
+    assert api_as(dave).post(url, {"email": long_a}).status_code == 201
+    assert api_as(dave).post(url, {"email": long_b}).status_code == 201
     assert (
         api_as(alice).post(url, {"email": "erin@example.com", "role": "member"}).status_code == 201
     )
-    assert len(mailoutbox) == 1  # an existing user is added, not invited
+    assert len(mailoutbox) == 3  # an existing user is added, not invited
 
     bob_id = Membership.objects.get(user=bob).pk
     alice_id = Membership.objects.get(user=alice).pk
