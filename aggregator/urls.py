@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("events.ingest_urls")),
     path("", include("events.airbrake_urls")),  # Airbrake/Errbit notifier API
     path("api/0/", include("api.urls")),  # the Sentry-style REST API
+    path("settings/tokens/", include("api.token_urls")),  # personal API tokens
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("notifications/", include("digests.urls")),

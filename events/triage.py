@@ -107,6 +107,15 @@ def assign(issue_ids: list[int], user, assignee) -> int:
     return len(changed)
 
 
+@transaction.atomic
+def delete(issue_ids: list[int]) -> int:
+    """Delete issues with their events, tag counts, hourly counts and activity."""
+    qs = Issue.objects.filter(pk__in=issue_ids)
+    count = qs.count()
+    qs.delete()
+    return count
+
+
 # --- Changes made by the write path, logged from its after-commit signals ----------------
 
 

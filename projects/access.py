@@ -10,6 +10,7 @@ their model to Project, so this module never imports them.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -54,6 +55,15 @@ def membership_or_404(user, org_slug: str, *, admin: bool = False) -> Membership
     )
     if membership is None or (admin and not is_admin(membership)):
         raise Http404("No such organization.")
+    return membership
+
+
+def admin_membership_or_403(user, org_slug: str) -> Membership:
+    """For the API, where a member who may see an organization is told why a change is
+    refused: 404 for a non-member, 403 (PermissionDenied) for a plain member."""
+    membership = membership_or_404(user, org_slug)
+    if not is_admin(membership):
+        raise PermissionDenied("Only owners and admins of the organization may do this.")
     return membership
 
 

@@ -1,22 +1,13 @@
 """Organization pages, project creation and settings, DSN keys and members."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
-from django.db import transaction
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from . import access
+from . import access, members
 from .forms import AddMemberForm, KeyForm, ProjectForm
-from .models import Membership, ProjectKey
+from .models import ProjectKey
 
 
 @login_required
@@ -31,21 +22,6 @@ def organization(request, org_slug):
     })  # fmt: skip
 
 
-def _invite(request, user, org) -> None:
-    """Mail a new member a link to choose a password (the password-reset confirm page)."""
-    link = request.build_absolute_uri(reverse("password_reset_confirm", kwargs={
-        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-        "token": default_token_generator.make_token(user),
-    }))  # fmt: skip
-    context = {"user": user, "organization": org, "link": link, "inviter": request.user}
-    send_mail(
-        render_to_string("projects/emails/invite_subject.txt", context).strip(),
-        render_to_string("projects/emails/invite_body.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-    )
-
-
 @login_required
 @require_POST
 def add_member(request, org_slug):
@@ -55,22 +31,18 @@ def add_member(request, org_slug):
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("projects:organization", org.slug)
-    role = form.cleaned_data["role"]
-    if not access.can_grant(membership, role):
-        messages.error(request, "Only owners can add owners.")
-        return redirect("projects:organization", org.slug)
     email = form.cleaned_data["email"]
-    with transaction.atomic():
-        user = form.existing_user
-        invited = user is None
-        if invited:
-            user = get_user_model().objects.create_user(username=email[:150], email=email)
-        Membership.objects.create(user=user, organization=org, role=role)
+    try:
+        added, invited = members.add(
+            request, membership, email, form.cleaned_data["role"], form.existing_user
+        )
+    except members.MemberError as exc:
+        messages.error(request, str(exc))
+        return redirect("projects:organization", org.slug)
     if invited:
-        _invite(request, user, org)
         messages.success(request, f"Invited {email}: they were sent a link to choose a password.")
     else:
-        messages.success(request, f"Added {user.get_username()} to {org.name}.")
+        messages.success(request, f"Added {added.user.get_username()} to {org.name}.")
     return redirect("projects:organization", org.slug)
 
 
@@ -79,15 +51,14 @@ def add_member(request, org_slug):
 def remove_member(request, org_slug, membership_id):
     membership = access.membership_or_404(request.user, org_slug, admin=True)
     target = membership.organization.memberships.filter(pk=membership_id).first()
-    owners = membership.organization.memberships.filter(role=Membership.Role.OWNER).count()
     if target is None:
         messages.error(request, "No such member.")
-    elif target.role == Membership.Role.OWNER and (
-        membership.role != Membership.Role.OWNER or owners == 1
-    ):
-        messages.error(request, "Only an owner can remove an owner, and never the last one.")
+        return redirect("projects:organization", org_slug)
+    try:
+        members.remove(membership, target)
+    except members.MemberError as exc:
+        messages.error(request, str(exc))
     else:
-        target.delete()
         messages.success(request, f"Removed {target.user.get_username()}.")
     return redirect("projects:organization", org_slug)
 

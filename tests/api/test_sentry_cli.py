@@ -1,0 +1,91 @@
+"""The unmodified sentry-cli against the real web server and worker, configured with nothing
+but SENTRY_URL, SENTRY_AUTH_TOKEN, SENTRY_ORG and SENTRY_PROJECT (plus, for send-event, the
+SENTRY_DSN it insists on, read from our keys endpoint with the same token)."""
+
+import json
+import subprocess
+import urllib.request
+import uuid
+
+import pytest
+
+from api import shapes
+from api.models import ApiToken
+from events.models import Issue
+from projects.models import Membership
+from tests.api import sentry_cli
+from tests.dashboard.conftest import store
+from tests.e2e.conftest import live_stack, wait_until  # noqa: F401
+from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
+from tests.payloads import python_error
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def cli_binary():
+    binary, why = sentry_cli.ensure_installed()
+    if binary is None:
+        pytest.skip(why)
+    return binary
+
+
+def test_sentry_cli_info_send_event_list_and_resolve(live_stack, cli_binary, tmp_path):  # noqa: F811
+    user = UserFactory(username="ci", email="ci@example.com")
+    org = OrganizationFactory(slug="acme")
+    MembershipFactory(user=user, organization=org, role=Membership.Role.MEMBER)
+    project = ProjectFactory(organization=org, slug="backend", name="Backend")
+    _row, token = ApiToken.issue(user, scopes=["read", "write"], name="sentry-cli")
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SENTRY_URL": live_stack.base_url,
+        "SENTRY_AUTH_TOKEN": token, "SENTRY_ORG": "acme", "SENTRY_PROJECT": "backend",
+        "SENTRY_DISABLE_UPDATE_CHECK": "1",
+    }  # fmt: skip
+
+    def cli(*args, extra_env=None):
+        run = subprocess.run([str(cli_binary), *args], capture_output=True, text=True,
+                             timeout=60, env={**env, **(extra_env or {})})  # fmt: skip
+        assert run.returncode == 0, f"{args}: {run.stdout}\n{run.stderr}\n{live_stack.log_text()}"
+        return run.stdout
+
+    info = cli("info")
+    assert "ci@example.com" in info and "Auth Token" in info
+    assert "- read" in info and "- write" in info
+    assert "No issues found" in cli("issues", "list")
+
+    request = urllib.request.Request(
+        f"{live_stack.base_url}/api/0/projects/acme/backend/keys/",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        dsn = json.load(response)[0]["dsn"]["public"]
+    assert dsn == project.keys.get().dsn(live_stack.base_url)
+    message = f"deploy broke {uuid.uuid4().hex[:8]}"
+    sent = cli("send-event", "-m", message, "--no-environ", extra_env={"SENTRY_DSN": dsn})
+    assert "Event dispatched" in sent
+
+    wait_until(lambda: message in cli("issues", "list"), timeout=30, what="the sent issue")
+    listed = cli("issues", "list")
+    issue = Issue.objects.get(project=project)
+    assert shapes.short_id("backend", issue.pk) in listed and "unresolved" in listed
+
+    assert "resolved" in cli("issues", "resolve", "--all")
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.RESOLVED
+    assert "| resolved" in cli("issues", "list")
+
+    cli("issues", "mute", "--id", str(issue.pk))
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.IGNORED
+    cli("issues", "unresolve", "--status", "muted")
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.UNRESOLVED
+
+    # More than one page (100 issues a page): sentry-cli follows our Link header.
+    store(project, *[python_error(type_=f"Page{n}Error") for n in range(130)])
+    # The live worker may hold part of the batch: wait for every issue to be stored.
+    wait_until(lambda: Issue.objects.filter(project=project).count() == 131, what="131 issues")
+    rows = [line for line in cli("issues", "list", "--query", "is:unresolved").splitlines()
+            if line.startswith("| ") and "Issue ID" not in line]  # fmt: skip
+    assert len(rows) == 131
+    assert len({row.split("|")[1].strip() for row in rows}) == 131
