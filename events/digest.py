@@ -15,6 +15,7 @@ double-count:
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 import orjson
 import psycopg
@@ -139,8 +140,15 @@ def _greatest() -> tuple[str, str]:
     return ("GREATEST", "LEAST") if connection.vendor == "postgresql" else ("MAX", "MIN")
 
 
+@cache
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
 def _dt(value: datetime):
-    return connection.ops.adapt_datetimefield_value(value)
+    # PostgreSQL takes aware datetimes as they are; asking `connection.ops` each time costs an
+    # asgiref Local lookup, ~10 per event.
+    return value if _postgres() else connection.ops.adapt_datetimefield_value(value)
 
 
 def _json(value) -> str:
