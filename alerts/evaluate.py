@@ -168,6 +168,16 @@ def _facts(issue: Issue, event: Event | None) -> Facts:
     )
 
 
+def _may_fire(outcome: dict, rules) -> bool:
+    return any(
+        (outcome["created"] and rule.on_new_issue)
+        or (outcome["regressed"] and rule.on_regression)
+        or rule.on_frequency
+        or rule.on_every_event
+        for rule in rules
+    )
+
+
 def evaluate(outcomes: list[dict], now: datetime | None = None) -> list[int]:
     """Create the deliveries the batch calls for; returns their ids (to be sent)."""
     now = now or timezone.now()
@@ -176,7 +186,9 @@ def evaluate(outcomes: list[dict], now: datetime | None = None) -> list[int]:
         project_id__in={o["project_id"] for o in outcomes}, enabled=True
     ).prefetch_related("email_members"):
         rules_of[rule.project_id].append(rule)
-    outcomes = [o for o in outcomes if rules_of.get(o["project_id"])]
+    # Most batches only add events to known issues: unless a rule counts events (frequency,
+    # every event), those cannot fire, and need no issue, event or counter queries.
+    outcomes = [o for o in outcomes if _may_fire(o, rules_of.get(o["project_id"], ()))]
     if not outcomes:
         return []
     issues = Issue.objects.select_related("project").in_bulk([o["issue_id"] for o in outcomes])

@@ -152,3 +152,15 @@ def test_rules_of_one_project_never_fire_for_another(alice, project, store_event
     other = ProjectFactory()
     store_events(other, python_error())
     assert not Delivery.objects.filter(project=project).exists()
+
+
+def test_events_of_known_issues_under_the_default_rule_cost_one_query(
+    alice, project, store_events, django_assert_max_num_queries
+):
+    from alerts.evaluate import evaluate
+
+    (issue,) = store_events(project, python_error())
+    outcome = {"issue_id": issue.id, "project_id": project.id, "new_events": 40,
+               "created": False, "regressed": False, "event_id": ""}  # fmt: skip
+    with django_assert_max_num_queries(2):  # the rules (and their chosen members)
+        assert evaluate([outcome]) == []
