@@ -55,6 +55,10 @@ def _prepare_all(messages: list[Message]) -> tuple[list[digest.PreparedEvent], l
     return prepared, failed
 
 
+# Longer than the edge's interval between drain requests (events/handoff.py).
+DRAIN_LINGER = 0.6
+LINGER_POLL = 0.1
+
 # Errors that say nothing about the data: the database is away, busy or deadlocked.
 TRANSIENT = (OperationalError, InterfaceError)
 
@@ -119,10 +123,22 @@ def process_batch(batch_size: int | None = None) -> int:
     return len(messages)
 
 
-def drain(time_budget: float = 10.0) -> bool:
-    """Process batches until the queue is empty or the budget is spent; True if more remain."""
+def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
+    """Process batches until the queue is empty or the budget is spent; True if more remain.
+
+    On an empty queue it looks again for `linger` seconds before it ends: the edge asks for
+    at most one drain per process per half second, so an event pushed just after the last
+    read would otherwise wait for beat's safety-net drain."""
     deadline = time.monotonic() + time_budget
+    empty_since = None
     while time.monotonic() < deadline:
-        if process_batch() == 0:
+        if process_batch() > 0:
+            empty_since = None
+            continue
+        now = time.monotonic()
+        if empty_since is None:
+            empty_since = now
+        if now - empty_since >= linger:
             return False
+        time.sleep(LINGER_POLL)
     return True

@@ -126,28 +126,20 @@ def hand_off_many(payloads: list[QueuedPayload]) -> None:
 
 class _Drain:
     last_request = 0.0  # when this process last asked for a drain
-    trailing_until = 0.0  # a delayed request covers arrivals up to this time
 
 
 def request_drain(min_interval: float = 0.5) -> None:
     """Ask a worker to drain soon; at most one request per process per interval, so the
-    cost of a Celery message is spread over many ingested events.
-
-    A request skipped inside the interval is not dropped: one delayed request (countdown)
-    covers the rest of the interval. Otherwise events pushed just after a worker emptied the
-    queue would wait for beat's safety-net drain (or forever, where no beat runs)."""
+    cost of a Celery message is spread over many ingested events. A request skipped here is
+    covered by the running drain, which lingers `min_interval` on an empty queue before it
+    ends (events/drain.py)."""
     if not settings.INGEST_AUTO_DRAIN:
         return
     now = time.monotonic()
-    options = {}
-    if now - _Drain.last_request >= min_interval:
-        _Drain.last_request = now
-    elif now >= _Drain.trailing_until:
-        _Drain.trailing_until = _Drain.last_request + min_interval
-        options["countdown"] = max(_Drain.trailing_until - now, 0.05)
-    else:
+    if now - _Drain.last_request < min_interval:
         return
+    _Drain.last_request = now
     try:
-        current_app.send_task("events.tasks.process_ingest_queue", retry=False, **options)
+        current_app.send_task("events.tasks.process_ingest_queue", retry=False)
     except Exception:  # the broker is away: beat or the next request catches up
         log.warning("could not request a drain", exc_info=True)

@@ -133,26 +133,3 @@ def test_known_key_keeps_working_from_cache_while_the_database_is_down(monkeypat
     assert keys.lookup(key.public_key).project_id == project.id
     with pytest.raises(keys.KeysUnavailable):
         keys.lookup(uuid.uuid4().hex)  # never seen: in no cache
-
-
-def test_drain_requests_are_throttled_but_the_last_arrival_is_never_stranded(monkeypatch, settings):
-    """One request per interval, plus one delayed request covering the rest of it: an event
-    pushed right after a worker emptied the queue must not wait for beat."""
-    settings.INGEST_AUTO_DRAIN = True
-    sent = []
-    monkeypatch.setattr(
-        handoff.current_app, "send_task", lambda name, **kw: sent.append(kw.get("countdown"))
-    )
-    monkeypatch.setattr(handoff._Drain, "last_request", 0.0)
-    monkeypatch.setattr(handoff._Drain, "trailing_until", 0.0)
-    clock = [1000.0]
-    monkeypatch.setattr(handoff.time, "monotonic", lambda: clock[0])
-    handoff.request_drain(0.5)  # immediate
-    clock[0] += 0.1
-    handoff.request_drain(0.5)  # inside the interval: one delayed request
-    clock[0] += 0.1
-    handoff.request_drain(0.5)  # covered by the delayed one
-    assert sent[0] is None and sent[1] == pytest.approx(0.4) and len(sent) == 2
-    clock[0] += 0.4
-    handoff.request_drain(0.5)  # a new interval: immediate again
-    assert sent[2] is None and len(sent) == 3

@@ -349,3 +349,24 @@ def test_events_of_a_deleted_project_are_set_aside_and_do_not_block_the_queue(in
     failed = FailedPayload.objects.get()
     assert failed.project_id == gone_id and "no longer exists" in failed.reason
     assert ingest_queue.backlog() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_lingers_so_an_event_pushed_just_after_it_emptied_the_queue_is_stored(
+    ingest_queue,
+):
+    """The edge asks for one drain per half second; the running drain must cover the rest."""
+    project = ProjectFactory()
+    late = python_error()
+
+    def push_late():
+        time.sleep(0.25)  # after the drain's first (empty) read, inside its linger
+        enqueue(ingest_queue, project, late)
+
+    pusher = threading.Thread(target=push_late)
+    started = time.monotonic()
+    pusher.start()
+    assert drain.drain(time_budget=5, linger=0.6) is False
+    pusher.join()
+    assert Event.objects.filter(project=project, event_id=late["event_id"]).exists()
+    assert time.monotonic() - started < 3
