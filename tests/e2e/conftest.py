@@ -31,7 +31,7 @@ def database_url() -> str:
     return f"sqlite:///{db['NAME']}"
 
 
-def wait_until(predicate, timeout=30.0, interval=0.2, what="condition"):
+def wait_until(predicate, timeout=90.0, interval=0.2, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
