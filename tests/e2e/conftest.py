@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from events.queue import get_queue
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -37,7 +39,7 @@ def wait_until(predicate, timeout=90.0, interval=0.2, what="condition"):
         if predicate():
             return
         time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
 
 
 class Stack:
@@ -58,6 +60,13 @@ def live_stack(transactional_db, tmp_path, request):
         live_stack_env = request.getfixturevalue("live_stack_env")
     except pytest.FixtureLookupError:
         live_stack_env = {}
+    # A clean broker and ingest queue: tasks and payloads that earlier tests left behind
+    # (alert deliveries with retry countdowns, say) would otherwise keep this test's worker
+    # busy or hold its prefetch slots while the events under test wait.
+    from aggregator.celery import app
+
+    app.control.purge()
+    get_queue().clear()
     port = free_port()
     env = {
         **os.environ,

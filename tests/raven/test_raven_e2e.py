@@ -67,6 +67,15 @@ def run_app(python: str, raven_dir: Path, dsn: str) -> dict:
     return json.loads(line)
 
 
+def diagnose(project) -> str:
+    from events.models import FailedPayload
+    from events.queue import get_queue
+
+    stored = sorted(Event.objects.filter(project=project).values_list("event_id", flat=True))
+    failed = list(FailedPayload.objects.values_list("project_id", "reason")[:10])
+    return f"stored {stored}; failed payloads {failed}; backlog {get_queue().backlog()}"
+
+
 def test_raven_6_over_http_and_raven_5_over_udp(live_stack, tmp_path):  # noqa: F811
     old = old_python()
     if old is None:
@@ -80,7 +89,8 @@ def test_raven_6_over_http_and_raven_5_over_udp(live_stack, tmp_path):  # noqa: 
         runs["udp"] = (udp_project, run_app(old, install(RAVEN_UDP), udp.dsn(udp_key)))
         for via, (project, _ids) in runs.items():
             wait_until(lambda p=project: Event.objects.filter(project=p).count() == 5,
-                       what=f"5 raven events over {via}\n{live_stack.log_text()}")  # fmt: skip
+                       what=lambda p=project, v=via: f"5 raven events over {v}\n{diagnose(p)}\n"
+                       f"{live_stack.log_text()}")  # fmt: skip
         assert udp.stats()["accepted"] == 5 and udp.stats()["rejected_total"] == 0
 
     for via, (project, ids) in runs.items():
