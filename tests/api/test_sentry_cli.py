@@ -53,6 +53,12 @@ def test_sentry_cli_info_send_event_list_and_resolve(live_stack, cli_binary, tmp
     assert "- read" in info and "- write" in info
     assert "No issues found" in cli("issues", "list")
 
+    # No sentry-cli version reads the DSN from the API (README, REST API): without
+    # SENTRY_DSN, send-event stops before sending anything.
+    refused = subprocess.run([str(cli_binary), "send-event", "-m", "x", "--no-environ"],
+                             capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert refused.returncode == 1 and "SENTRY_DSN" in refused.stderr, refused.stderr
+
     request = urllib.request.Request(
         f"{live_stack.base_url}/api/0/projects/acme/backend/keys/",
         headers={"Authorization": f"Bearer {token}"},
