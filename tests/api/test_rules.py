@@ -90,6 +90,10 @@ def test_create_read_update_delete(api_as, alice, bob, project, settings):
         assert got == FULL[part], part
     assert all(item["name"] for item in body["conditions"] + body["filters"] + body["actions"])
     assert api.get(f"{RULES}{rule.pk}/").json() == body
+    again = api.put(f"{RULES}{rule.pk}/", body).json()  # what GET shows, PUT takes back
+    assert {k: v for k, v in again.items() if k != "dateModified"} == {
+        k: v for k, v in body.items() if k != "dateModified"
+    }
     # Members see where the webhook goes, not its secret path (as on the rules page).
     seen = api_as(bob, ["read"]).get(f"{RULES}{rule.pk}/").json()["actions"][1]["url"]
     assert seen == "https://hooks.slack.com/…"
