@@ -164,19 +164,19 @@ def _actions(items: list[dict]) -> dict:
         if kind == EMAIL:
             _email(item, fields)
         elif kind == ADDRESS:
-            fields["email_addresses"].append(item.get("address") or "")
+            if not item.get("address") or "," in item["address"]:
+                raise refuse("actions", "Each address action needs one address.")
+            fields["email_addresses"].append(item["address"])
         elif kind == WEBHOOK:
-            if fields["webhook_url"]:
-                raise refuse("actions", "At most one webhook.")
-            fields["webhook_url"] = item.get("url") or " "  # blank: refused below
+            if fields["webhook_url"] or not item.get("url"):
+                raise refuse("actions", "One webhook action at most, with a url.")
+            fields["webhook_url"] = item["url"]
         else:
             raise refuse("actions", f"Unknown action {kind!r}.")
     if fields["email_members"]:
         if fields["email_to"]:
             raise refuse("actions", "Email all members (IssueOwners) or chosen members, not both.")
         fields["email_to"] = NotificationRule.EmailTo.CHOSEN
-    if any(not a or "," in a for a in fields["email_addresses"]) or fields["webhook_url"] == " ":
-        raise refuse("actions", "Each address action needs an address, each webhook a url.")
     return fields
 
 
@@ -213,7 +213,6 @@ def form_data(rule: NotificationRule | None, body: dict) -> dict:
     elif "environment" in body:
         data["environments"] = [body["environment"]] if body["environment"] else []
     _check_list("environments", data["environments"])
-    _check_list("actions", data["email_addresses"])
     triggers = sum(bool(data[name]) for name in TRIGGERS)
     if body.get("actionMatch") == "none" or (body.get("actionMatch") == "all" and triggers > 1):
         raise refuse("actionMatch", 'Conditions combine with "any" (one is "all" too).')

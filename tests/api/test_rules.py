@@ -145,6 +145,17 @@ BAD = [
     ({"actions": [{"id": rules.WEBHOOK, "url": "http://127.0.0.1:9/x"}]}, "Private"),
     ({"actions": [{"id": rules.WEBHOOK, "url": "https://" + "a" * 500 + ".com/"}]}, "500"),
     ({"actions": [{"id": rules.ADDRESS, "address": "not an address"}]}, "not an email"),
+    ({"actions": [{"id": rules.ADDRESS, "address": "a@example.org, b@example.org"}]}, "one"),
+    ({"actions": [{"id": rules.WEBHOOK, "url": ""}]}, "url"),
+    (
+        {
+            "actions": [
+                {"id": rules.WEBHOOK, "url": "https://a.example/"},
+                {"id": rules.WEBHOOK, "url": "https://b.example/"},
+            ]
+        },
+        "at most",
+    ),  # fmt: skip
     ({"actions": [{"id": rules.EMAIL, "targetType": "Team", "targetIdentifier": "1"}]}, "team"),
     (
         {"actions": [{"id": rules.EMAIL, "targetType": "Member", "targetIdentifier": "9" * 30}]},
