@@ -19,6 +19,17 @@ class Text(drf.CharField):
         super().__init__(**kwargs)
 
 
+KINDS = {
+    "conditions": f"Any of them fires the rule: `{rules.FIRST_SEEN}`, `{rules.REGRESSION}`, "
+    f"`{rules.EVERY_EVENT}`, `{rules.FREQUENCY}` with `value` (fires at more than `value` "
+    "events), `interval` (`Nm`, `Nh`, `1d`) and `comparisonType` `count`.",
+    "filters": f"All must match: `{rules.LEVEL}` with `match` `gte` and `level` 20-50; "
+    f"`{rules.TAGGED}` with `key`, `match` `eq`, `value`; `{rules.ATTRIBUTE}` with "
+    f"`attribute` `message`, `match` `co`, `value`; `{rules.RELEASE}` with a glob `value`.",
+    "actions": f"`{rules.EMAIL}` with `targetType` `IssueOwners` (`fallthroughType` "
+    "`AllMembers`: all members) or `Member` and the user id as `targetIdentifier`; "
+    f"`{rules.ADDRESS}` with `address`; `{rules.WEBHOOK}` with `url` (one).",
+}
 MATCH = ["all", "any", "none"]
 RULE_STATUS = ["active", "disabled"]
 
@@ -46,9 +57,9 @@ class RuleInput(drf.Serializer):
     name = Text(max_length=100, required=False)
     actionMatch = drf.ChoiceField(MATCH, required=False, help_text='Only "any" here.')
     filterMatch = drf.ChoiceField(MATCH, required=False, help_text='Only "all" here.')
-    conditions = ItemInput(many=True, required=False, max_length=20)
-    filters = ItemInput(many=True, required=False, max_length=20)
-    actions = ItemInput(many=True, required=False, max_length=100)
+    conditions = ItemInput(many=True, required=False, max_length=20, help_text=KINDS["conditions"])
+    filters = ItemInput(many=True, required=False, max_length=20, help_text=KINDS["filters"])
+    actions = ItemInput(many=True, required=False, max_length=100, help_text=KINDS["actions"])
     frequency = drf.IntegerField(
         required=False, help_text="Minutes between notifications about one issue (0-10080)."
     )
@@ -62,8 +73,8 @@ class RuleInput(drf.Serializer):
 
 class NewRuleInput(RuleInput):
     name = Text(max_length=100)
-    conditions = ItemInput(many=True, max_length=20)
-    actions = ItemInput(many=True, max_length=100)
+    conditions = ItemInput(many=True, max_length=20, help_text=KINDS["conditions"])
+    actions = ItemInput(many=True, max_length=100, help_text=KINDS["actions"])
 
 
 ITEMS = {
@@ -76,6 +87,10 @@ ITEMS = {
     },
 }
 LEVEL_LABELS = dict(NotificationRule.Level.choices)
+
+
+def items(part: str) -> dict:
+    return {**ITEMS, "description": KINDS[part]}
 
 
 class RuleSerializer(drf.Serializer):
@@ -96,7 +111,7 @@ class RuleSerializer(drf.Serializer):
     dateCreated = drf.DateTimeField(source="created")
     dateModified = drf.DateTimeField(source="updated")
 
-    @extend_schema_field(ITEMS)
+    @extend_schema_field(items("conditions"))
     def get_conditions(self, rule) -> list:
         out = []
         if rule.on_new_issue:
@@ -114,7 +129,7 @@ class RuleSerializer(drf.Serializer):
             out.append({"id": rules.EVERY_EVENT, "name": "An event is seen"})
         return out
 
-    @extend_schema_field(ITEMS)
+    @extend_schema_field(items("filters"))
     def get_filters(self, rule) -> list:
         out = []
         if rule.min_level:
@@ -134,7 +149,7 @@ class RuleSerializer(drf.Serializer):
                         "name": f"The event's title or message contains {rule.text_contains}"})  # fmt: skip
         return out
 
-    @extend_schema_field(ITEMS)
+    @extend_schema_field(items("actions"))
     def get_actions(self, rule) -> list:
         out = []
         if rule.email_to == NotificationRule.EmailTo.ALL_MEMBERS:
