@@ -228,6 +228,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": "/api/0/",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RuleMatchEnum": "api.rule_serializers.MATCH",
+        "RuleStatusEnum": "api.rule_serializers.RULE_STATUS",
+        "DeliveryStatusEnum": "alerts.models.Delivery.Status",
+    },
 }
 
 LOGIN_URL = "login"

@@ -79,7 +79,10 @@ def _default_port(scheme: str) -> int:
 
 def check_syntax(url: str) -> tuple:
     """The parts of an acceptable URL; raises Refused. No network access."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "http://[::1": a bracket never closed
+        raise Refused("not a valid URL") from exc
     if parts.scheme not in ("http", "https"):
         raise Refused("only http and https webhook URLs are allowed")
     try:

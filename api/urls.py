@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
-from . import docs, issue_views, member_views, views
+from . import docs, issue_views, member_views, rule_views, views
 
 app_name = "api"
 
@@ -101,6 +101,21 @@ urlpatterns = [
         "projects/<slug:org_slug>/<slug:project_slug>/keys/<str:key_id>/",
         views.ProjectKeyDetail.as_view(),
         name="project-key",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/rules/",
+        rule_views.ProjectRules.as_view(),
+        name="project-rules",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/rules/<id:rule_id>/",
+        rule_views.ProjectRuleDetail.as_view(),
+        name="project-rule",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/rules/<id:rule_id>/deliveries/",
+        rule_views.ProjectRuleDeliveries.as_view(),
+        name="project-rule-deliveries",
     ),
     path("issues/<id:issue_id>/", issue_views.IssueDetail.as_view(), name="issue"),
     path("issues/<id:issue_id>/events/", issue_views.IssueEvents.as_view(), name="issue-events"),

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from alerts.models import NotificationRule
 from tests.dashboard.conftest import store
 from tests.payloads import python_error
 
@@ -25,6 +26,9 @@ BOUNDS = {
     "issues/{issue}/events/": 4,
     "issues/{issue}/events/latest/": 8,
     "issues/{issue}/tags/": 4,
+    "projects/org-a/backend/rules/": 5,
+    "projects/org-a/backend/rules/{rule}/": 5,
+    "projects/org-a/backend/rules/{rule}/deliveries/": 5,
 }
 
 
@@ -38,6 +42,10 @@ def count(api, path) -> int:
 @pytest.fixture
 def data(project, ingest_queue):
     def grow(n):
+        rule = NotificationRule.objects.create(
+            project=project, name=f"rule {n}", on_every_event=True, email_to="chosen"
+        )
+        rule.email_members.set(project.organization.memberships.values_list("user", flat=True))
         issues = store(project, *[python_error(type_=f"E{i}Error", user={"id": f"u{i}"}, tags={"t": str(i)})
                                   for i in range(n)])  # fmt: skip
         store(project, *[python_error(type_="E0Error") for _ in range(n)])
@@ -53,7 +61,11 @@ def test_query_counts_are_bounded_and_do_not_grow_with_the_data(
     small = data(2)
     issue = small[0]
     key = issue.project.keys.get().public_key
-    paths = {p: p.format(issue=issue.pk, event_id=issue.last_event_id, key=key) for p in BOUNDS}
+    rule = issue.project.alert_rules.order_by("pk").first().pk
+    paths = {
+        p: p.format(issue=issue.pk, event_id=issue.last_event_id, key=key, rule=rule)
+        for p in BOUNDS
+    }
     api.get("")  # last_used is written once a minute; not part of the steady state
     before = {p: count(api, path) for p, path in paths.items()}
     data(20)

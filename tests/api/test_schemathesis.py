@@ -66,9 +66,10 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     _row, token = ApiToken.issue(user, scopes=["read", "write", "admin"])
     ids = {"org_slug": "acme", "project_slug": "backend", "issue_id": issues[0].pk,
            "event_id": issues[0].last_event_id, "key_id": project.keys.get().public_key,
-           "member_id": own.pk}  # fmt: skip
+           "member_id": own.pk, "rule_id": project.alert_rules.get().pk}  # fmt: skip
     scratch_ids = {"org_slug": "scratch", "project_slug": "backend", "issue_id": scratch_issue.pk,
-                   "key_id": scratch_project.keys.get().public_key, "member_id": removable.pk}  # fmt: skip
+                   "key_id": scratch_project.keys.get().public_key, "member_id": removable.pk,
+                   "rule_id": scratch_project.alert_rules.get().pk}  # fmt: skip
     (tmp_path / "schemathesis.toml").write_text(config(ids, scratch_ids))
     run = subprocess.run(
         [str(SCHEMATHESIS), "--config-file", str(tmp_path / "schemathesis.toml"), "--no-color",
@@ -81,4 +82,4 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     )  # fmt: skip
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report + live_stack.log_text()
-    assert "Tested: 35" in run.stdout, report
+    assert "Tested: 41" in run.stdout, report

@@ -35,6 +35,9 @@ def test_sentry_cli_info_send_event_list_and_resolve(live_stack, cli_binary, tmp
     org = OrganizationFactory(slug="acme")
     MembershipFactory(user=user, organization=org, role=Membership.Role.MEMBER)
     project = ProjectFactory(organization=org, slug="backend", name="Backend")
+    # Its 131 new issues would otherwise queue 131 alert emails (and their retries) that a
+    # later live test's worker still works through: tests/alerts e2e then timed out on SQLite.
+    project.alert_rules.all().delete()
     _row, token = ApiToken.issue(user, scopes=["read", "write"], name="sentry-cli")
     env = {
         "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SENTRY_URL": live_stack.base_url,
@@ -52,6 +55,12 @@ def test_sentry_cli_info_send_event_list_and_resolve(live_stack, cli_binary, tmp
     assert "ci@example.com" in info and "Auth Token" in info
     assert "- read" in info and "- write" in info
     assert "No issues found" in cli("issues", "list")
+
+    # No sentry-cli version reads the DSN from the API (README, REST API): without
+    # SENTRY_DSN, send-event stops before sending anything.
+    refused = subprocess.run([str(cli_binary), "send-event", "-m", "x", "--no-environ"],
+                             capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert refused.returncode == 1 and "SENTRY_DSN" in refused.stderr, refused.stderr
 
     request = urllib.request.Request(
         f"{live_stack.base_url}/api/0/projects/acme/backend/keys/",
