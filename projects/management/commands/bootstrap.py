@@ -13,14 +13,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
+        # An address, so the demo project's default alert rule has someone to mail: with the
+        # embedded default those emails land as files in DATA_DIR/mail for a new user to read.
+        parser.add_argument("--email", default="admin@localhost")
 
-    def handle(self, *args, username, **options):
+    def handle(self, *args, username, email, **options):
         User = get_user_model()
         password_file = settings.DATA_DIR / "admin_password"
         user = User.objects.filter(username=username).first()
         if user is None:
             password = secrets.token_urlsafe(12)
-            user = User.objects.create_superuser(username, "", password)
+            user = User.objects.create_superuser(username, email, password)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
         project, _ = ensure_project("Demo", "Demo project", "python")
@@ -34,4 +37,14 @@ class Command(BaseCommand):
             f"  DSN:    {key.dsn()}\n"
             f"  Try:    python -c \"import sentry_sdk; sentry_sdk.init('{key.dsn()}');"
             f" sentry_sdk.capture_message('hello'); sentry_sdk.flush()\"\n"
+            f"  Mail:   alerts for {user.email or '(no address)'}"
+            + (
+                f" are written to {settings.EMAIL_FILE_PATH}/\n"
+                if _file_mail()
+                else " are sent by SMTP\n"
+            )
         )
+
+
+def _file_mail() -> bool:
+    return settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
