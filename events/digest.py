@@ -87,10 +87,6 @@ def decode(payload: QueuedPayload) -> tuple[dict, bool]:
     return _parse_event(protocol.decode_store_body(data))
 
 
-def decode_payload(payload: QueuedPayload) -> dict:
-    return decode(payload)[0]
-
-
 def _message_text(event: dict) -> str:
     logentry = event.get("logentry") or {}
     text = logentry.get("formatted") or logentry.get("message")
@@ -136,13 +132,13 @@ def prepare(payload: QueuedPayload) -> PreparedEvent:
 # --- SQL helpers -------------------------------------------------------------------------
 
 
-def _greatest() -> tuple[str, str]:
-    return ("GREATEST", "LEAST") if connection.vendor == "postgresql" else ("MAX", "MIN")
-
-
 @cache
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def _greatest() -> tuple[str, str]:
+    return ("GREATEST", "LEAST") if _postgres() else ("MAX", "MIN")
 
 
 def _dt(value: datetime):
@@ -160,7 +156,7 @@ def _cursor():
     parameters travel apart from the SQL, so 13 KB payloads are neither quoted into the
     query text nor parsed back out of it (Django's client-side binding spent ~15% of the
     worker's CPU doing that). Elsewhere Django's own cursor."""
-    if connection.vendor == "postgresql":
+    if _postgres():
         connection.ensure_connection()
         return psycopg.Cursor(connection.connection)
     return connection.cursor()
@@ -175,7 +171,7 @@ def _insert(table: str, columns: dict[str, str], rows: list[tuple], tail: str) -
     call (~18 ms for a 500-event batch). Elsewhere: multi-row VALUES in chunks.
     """
     names = ", ".join(columns)
-    if connection.vendor == "postgresql":
+    if _postgres():
         arrays = ", ".join(f"%b::{'text' if t == 'jsonb' else t}[]" for t in columns.values())
         select = ", ".join(
             f"u.{c}::jsonb" if t == "jsonb" else f"u.{c}" for c, t in columns.items()

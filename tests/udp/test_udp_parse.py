@@ -101,7 +101,7 @@ def test_datagram_table(name, build, reason):
         assert stats.accepted == 1 and not stats.rejected, harness.logged
         [payload] = harness.handed
         assert (payload.project_id, payload.kind, payload.content_encoding) == (7, "store", "")
-        assert digest.decode_payload(payload)["level"] == 40  # what the worker reads
+        assert digest.decode(payload)[0]["level"] == 40  # what the worker reads
         assert payload.client_ip == "127.0.0.1"
     else:
         assert stats.accepted == 0 and dict(stats.rejected) == {reason: 1}, harness.logged
