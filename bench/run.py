@@ -381,7 +381,7 @@ def start_stack(stack: Stack, args) -> str:
                                           "--loglevel", "INFO"]))  # fmt: skip
     web = stack.start("web", [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
                               "--port", str(port), "--workers", str(args.web_workers),
-                              "--blocking-threads", "1", "--no-ws",
+                              "--blocking-threads", str(args.web_threads), "--no-ws",
                               "aggregator.wsgi:application"])  # fmt: skip
     procs.append(web)
     _wait_for(
@@ -867,6 +867,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh stack")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=1, help="granian blocking threads")
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"], default="prefork")
     parser.add_argument(

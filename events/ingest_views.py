@@ -6,9 +6,11 @@ No grouping and no database writes here: the body goes to the ingest queue as re
 
 import time
 import uuid
+from typing import NamedTuple
 
+import orjson
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import compression, handoff, keys, protocol, ratelimit
@@ -22,10 +24,32 @@ _AUTH_HEADERS = (
 )
 
 
-def error_response(status: int, detail: str) -> JsonResponse:
-    response = JsonResponse({"detail": detail}, status=status)
-    response["X-Sentry-Error"] = detail  # raven logs only this header
-    return response
+class Answer(NamedTuple):
+    """What the edge answers, without Django's response object (the WSGI fast path writes
+    it straight out; the URLconf views wrap it in an HttpResponse)."""
+
+    status: int
+    content: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def as_response(self) -> HttpResponse:
+        response = HttpResponse(self.content, status=self.status, content_type=JSON)
+        for name, value in self.headers:
+            response[name] = value
+        return response
+
+
+JSON = "application/json"
+EMPTY = Answer(200, b"{}")
+
+
+def ok(event_id: str | None) -> Answer:
+    return Answer(200, orjson.dumps({"id": event_id})) if event_id else EMPTY
+
+
+def error_answer(status: int, detail: str, *headers: tuple[str, str]) -> Answer:
+    # raven logs only the X-Sentry-Error header
+    return Answer(status, orjson.dumps({"detail": detail}), (("X-Sentry-Error", detail), *headers))
 
 
 def read_body(request: HttpRequest, limit: int) -> bytes:
@@ -64,12 +88,11 @@ class Refused(Exception):
             status, detail, retry_after, rate_limits,
         )  # fmt: skip
 
-    def response(self) -> JsonResponse:
-        response = error_response(self.status, self.detail)
-        response["Retry-After"] = str(self.retry_after)
+    def answer(self) -> Answer:
+        headers = [("Retry-After", str(self.retry_after))]
         if self.rate_limits:
-            response["X-Sentry-Rate-Limits"] = self.rate_limits
-        return response
+            headers.append(("X-Sentry-Rate-Limits", self.rate_limits))
+        return error_answer(self.status, self.detail, *headers)
 
 
 def authenticate(auth: protocol.Auth | None, project_id: int) -> keys.KeyInfo:
@@ -144,16 +167,18 @@ def _parse(
     return key, body, envelope.event_id or protocol.normalize_event_id(event.get("event_id")), True
 
 
-def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> JsonResponse:
+def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> Answer:
+    """`request` is a Django request or anything with its `method`, `META`, `GET` and
+    `read` (events/ingest_wsgi.py passes a lighter one)."""
     if request.method == "OPTIONS":
-        return JsonResponse({})
+        return EMPTY
     if request.method != "POST":
-        return error_response(405, "method not allowed")
+        return error_answer(405, "method not allowed")
     try:
         project_id = _project_id(raw_project_id)
         key, body, event_id, has_event = _parse(request, project_id, kind)
         if not has_event:
-            return JsonResponse({"id": event_id} if event_id else {})
+            return ok(event_id)
         check_rate_limit(key)
         event_id = event_id or uuid.uuid4().hex
         handoff.hand_off(
@@ -168,19 +193,19 @@ def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> JsonResponse
             )
         )
     except protocol.ProtocolError as exc:
-        return error_response(exc.status, exc.detail)
+        return error_answer(exc.status, exc.detail)
     except handoff.Overloaded as exc:
-        return Refused(429, "too many events queued; try again later", exc.retry_after).response()
+        return Refused(429, "too many events queued; try again later", exc.retry_after).answer()
     except Refused as exc:
-        return exc.response()
-    return JsonResponse({"id": event_id})
+        return exc.answer()
+    return ok(event_id)
 
 
 @csrf_exempt
-def store(request: HttpRequest, project_id: str) -> JsonResponse:
-    return ingest(request, project_id, "store")
+def store(request: HttpRequest, project_id: str) -> HttpResponse:
+    return ingest(request, project_id, "store").as_response()
 
 
 @csrf_exempt
-def envelope(request: HttpRequest, project_id: str) -> JsonResponse:
-    return ingest(request, project_id, "envelope")
+def envelope(request: HttpRequest, project_id: str) -> HttpResponse:
+    return ingest(request, project_id, "envelope").as_response()

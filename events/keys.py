@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections
 
 from projects.models import ProjectKey
 
@@ -64,6 +64,9 @@ def _load_or_fallback(public_key: str, stale: tuple | None) -> KeyInfo | None:
     try:
         info = _load(public_key)
     except DatabaseError:
+        # The WSGI fast path skips Django's per-request connection check: drop a broken
+        # connection here, so the next lookup after a database restart connects afresh.
+        close_old_connections()
         if stale is not None:
             return stale[1]
         try:
