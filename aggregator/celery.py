@@ -3,9 +3,20 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
+
+from . import gc_tuning
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
 
 app = Celery("aggregator")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _tune_gc(**_kwargs) -> None:
+    # worker_init: the main process (solo and threads pools); worker_process_init: each
+    # prefork child, after the fork.
+    gc_tuning.tune()

@@ -2,6 +2,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from aggregator import gc_tuning
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
 
 django_application = get_wsgi_application()
@@ -10,3 +12,4 @@ from events.ingest_wsgi import IngestFastPath  # noqa: E402  (needs Django set u
 
 # SDK ingest skips the middleware stack; everything else is plain Django.
 application = IngestFastPath(django_application)
+gc_tuning.tune()
