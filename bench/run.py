@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LOADGEN = ROOT / "bench" / "loadgen.py"
+FIXTURE = ROOT.parent / "shared" / "fixtures" / "sentry_python_envelope.json"
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -191,6 +192,27 @@ def pss_bytes(pid: int) -> int:
     return 0
 
 
+def reference_ms() -> float:
+    """A fixed single-core workload (Python dict and string work, JSON, brotli on the fixture
+    envelope), best of 5: the same commit ran ~2x slower on some days' machines than on
+    others, so compare runs only next to this figure."""
+    import brotli
+    import orjson
+
+    text = json.loads(FIXTURE.read_text())["raw_envelope_text"]
+    packed = brotli.compress(text.encode(), quality=4)
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        for _ in range(200):
+            lines = brotli.decompress(packed).split(b"\n")
+            event = orjson.loads(lines[2])
+            sum(len(str(k)) + len(str(v)) for k, v in event.items())
+            orjson.dumps(event)
+        best = min(best, time.process_time() - start)
+    return round(best * 1000, 1)
+
+
 def machine_info() -> dict:
     model = ""
     with open("/proc/cpuinfo") as f:
@@ -213,6 +235,7 @@ def machine_info() -> dict:
         "cpu_model": model,
         "memory_gib": round(mem_kb / 1024 / 1024, 1),
         "python": sys.version.split()[0],
+        "reference_ms": reference_ms(),
         "sqlite": sqlite3.sqlite_version,
         "packages": packages,
     }
@@ -803,6 +826,8 @@ def format_summary(result: dict) -> str:
         f"== {result['command']}  ({label})",
         f"machine: {mach['nproc']} cores {mach['cpu_model']}, {mach['memory_gib']} GiB,"
         f" Python {mach['python']}, SQLite {mach['sqlite']}{servers}",
+        f"speed:      reference workload {mach.get('reference_ms')} ms (bench/run.py"
+        " reference_ms; lower is faster)",
         "packages:   " + ", ".join(f"{k} {v}" for k, v in mach.get("packages", {}).items()),
         f"code:       commit {code['commit']}" + _uncommitted(code["uncommitted"]),
         f"ingest:     {m['accepted_per_s']} accepted events/s, latency p50 {m['p50_ms']} ms,"
