@@ -826,7 +826,7 @@ def format_summary(result: dict) -> str:
         f"== {result['command']}  ({label})",
         f"machine: {mach['nproc']} cores {mach['cpu_model']}, {mach['memory_gib']} GiB,"
         f" Python {mach['python']}, SQLite {mach['sqlite']}{servers}",
-        f"speed:      reference workload {mach.get('reference_ms')} ms (bench/run.py"
+        f"speed:      reference workload {mach.get('reference_ms')} ms after run 1 (bench/run.py"
         " reference_ms; lower is faster)",
         "packages:   " + ", ".join(f"{k} {v}" for k, v in mach.get("packages", {}).items()),
         f"code:       commit {code['commit']}" + _uncommitted(code["uncommitted"]),
@@ -850,7 +850,8 @@ def format_summary(result: dict) -> str:
             f"  run {i}: {f['accepted_per_s']}/s accepted, p99 {f['p99_ms']} ms, e2e {f['e2e_per_s']}/s,"
             f" lost {f['events_lost']}, issues {f['issues']}, status {run['status']},"
             f" outside load {run['background_cpu_cores']} cores before,"
-            f" {run['other_cpu_cores_during']} during"
+            f" {run['other_cpu_cores_during']} during,"
+            f" reference {run['machine'].get('reference_ms')} ms"
         )
         if run["load_errors"]:
             lines.append(f"    load errors: {run['load_errors']}")
