@@ -139,7 +139,7 @@ CELERY_BEAT_SCHEDULE = {
     "drain-ingest-queue": {
         "task": "events.tasks.process_ingest_queue",
         "schedule": 2.0,
-        "options": {"expires": 4},  # stale once the next one is due (events/handoff.py)
+        "options": {"expires": 10},
     },
     # Payloads spooled to local disk while the queue was away, left by a web process that
     # has not replayed them itself (it replays its own as soon as the queue answers).

@@ -128,14 +128,6 @@ class _Drain:
     last_request = 0.0  # when this process last asked for a drain
 
 
-# A drain request that waited this long behind a running drain is stale: that drain read
-# everything pushed until 0.6 s before it ended (events/drain.py lingers), and beat asks for
-# a drain every 2 s anyway. Without it, requests pile up during a long drain (two a second
-# per web process) and each lingers in turn afterwards, holding up alert tasks (all the
-# more with one worker slot, WORKER_POOL=solo).
-DRAIN_REQUEST_TTL = 3.0
-
-
 def request_drain(min_interval: float = 0.5) -> None:
     """Ask a worker to drain soon; at most one request per process per interval, so the
     cost of a Celery message is spread over many ingested events. A request skipped here is
@@ -148,8 +140,6 @@ def request_drain(min_interval: float = 0.5) -> None:
         return
     _Drain.last_request = now
     try:
-        current_app.send_task(
-            "events.tasks.process_ingest_queue", retry=False, expires=DRAIN_REQUEST_TTL
-        )
+        current_app.send_task("events.tasks.process_ingest_queue", retry=False)
     except Exception:  # the broker is away: beat or the next request catches up
         log.warning("could not request a drain", exc_info=True)
