@@ -126,6 +126,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "polling_interval": 0.2,
     }
+    CELERY_BROKER_TRANSPORT = "aggregator.fsbroker:Transport"  # whole messages only
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
