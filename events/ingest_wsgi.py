@@ -40,7 +40,7 @@ class EdgeRequest:
         return self.META["wsgi.input"].read(size)
 
 
-def _cors_headers(preflight: bool) -> list[tuple[str, str]]:
+def _cors_headers(preflight: bool) -> tuple[tuple[str, str], ...]:
     headers = [
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Expose-Headers", ", ".join(settings.CORS_EXPOSE_HEADERS)),
@@ -51,7 +51,7 @@ def _cors_headers(preflight: bool) -> list[tuple[str, str]]:
             ("Access-Control-Allow-Headers", ", ".join(settings.CORS_ALLOW_HEADERS)),
             ("Access-Control-Max-Age", "86400"),
         ]
-    return [("Content-Type", ingest_views.JSON), *headers]
+    return (("Content-Type", ingest_views.JSON), *headers)
 
 
 @cache
@@ -74,8 +74,7 @@ class IngestFastPath:
         except Exception:
             log.exception("ingest failed")
             answer = ingest_views.error_answer(500, "internal error")
-        headers = self._headers[request.method == "OPTIONS"]
-        if answer.headers:
-            headers = [*headers, *answer.headers]
+        # A fresh list each time: the server may add to what it is given.
+        headers = [*self._headers[request.method == "OPTIONS"], *answer.headers]
         start_response(_status_line(answer.status), headers)
         return [answer.content]
