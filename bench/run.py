@@ -383,6 +383,15 @@ def server_versions(stack: Stack) -> dict:
     }
 
 
+def _autogroup_nice(pid: int, nice: int) -> None:
+    """Each process we start leads its own session, so with the kernel's autogroups (on by
+    default) its nice value weighs only against its own session: the session's must be set."""
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    except OSError as exc:
+        print(f"bench: could not set the autogroup nice of {pid}: {exc}", file=sys.stderr)
+
+
 def start_stack(stack: Stack, args) -> str:
     """Migrate, create the project, start web/worker/beat; returns the DSN."""
     py = str(BIN / "python")
@@ -398,6 +407,8 @@ def start_stack(stack: Stack, args) -> str:
                                     "--loglevel", "INFO", "--concurrency", str(args.worker_concurrency),
                                     "--pool", args.worker_pool,
                                     "-n", f"bench-{port}@%h"])  # fmt: skip
+    if args.worker_nice:
+        _autogroup_nice(worker.popen.pid, args.worker_nice)
     procs = [worker]
     if not args.no_beat:
         procs.append(stack.start("beat", [str(BIN / "celery"), "-A", "aggregator", "beat",

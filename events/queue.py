@@ -79,6 +79,7 @@ class RedisStreamQueue:
     def __init__(self, url: str):
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self._group_ready = False
+        self._local = threading.local()
 
     def _ensure_group(self) -> None:
         if self._group_ready:
@@ -90,8 +91,27 @@ class RedisStreamQueue:
                 raise
         self._group_ready = True
 
+    def _push_connection(self):
+        """This thread's own connection for pushes (not the pool's; never across a fork)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = self._local.conn = self.client.connection_pool.make_connection()
+            self._local.pid = os.getpid()
+        return conn
+
     def push(self, payload: QueuedPayload) -> None:
-        self.client.xadd(self.stream, {"m": payload.encode_meta(), "b": payload.body})
+        # One command on a held connection: the client's command path (pool checkout,
+        # retries, observability hooks) cost ~40 µs of CPU per push, a sixth of the edge's.
+        conn = self._push_connection()
+        command = conn.pack_command(
+            "XADD", self.stream, "*", "m", payload.encode_meta(), "b", payload.body
+        )
+        try:
+            conn.send_packed_command(command, check_health=False)
+            conn.read_response()
+        except BaseException:
+            conn.disconnect()  # unknown state: the next push connects afresh
+            raise
 
     def push_many(self, payloads: list[QueuedPayload]) -> None:
         """One round trip. On an error a prefix may be in: harmless, ids are unique."""
