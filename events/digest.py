@@ -32,7 +32,7 @@ INSERT_CHUNK = 500
 class PreparedEvent:
     project_id: int
     event_id: str
-    data: dict
+    packed: bytes  # the event as stored (fields.pack): a batch holds ~4 KB per event, not a dict
     grouping: grouping.GroupingResult
     title: str
     culprit: str
@@ -46,6 +46,10 @@ class PreparedEvent:
     timestamp: datetime
     received: datetime
     tags: dict
+
+    @property
+    def data(self) -> dict:
+        return fields.unpack(self.packed)
 
 
 @dataclass(frozen=True)
@@ -109,11 +113,11 @@ def prepare(payload: QueuedPayload) -> PreparedEvent:
         trusted=trusted,
     )  # fmt: skip
     event = trim.trim_event(scrub.scrub_event(event))
+    grouped = grouping.compute_grouping(event)
     return PreparedEvent(
         project_id=payload.project_id,
         event_id=event["event_id"],
-        data=event,
-        grouping=grouping.compute_grouping(event),
+        grouping=grouped,
         title=titles.event_title(event)[:255],
         culprit=titles.event_culprit(event)[:200],
         type=titles.event_type(event),
@@ -126,6 +130,7 @@ def prepare(payload: QueuedPayload) -> PreparedEvent:
         timestamp=_utc(event["timestamp"]),
         received=_utc(payload.received),
         tags=tags.event_tags(event),
+        packed=fields.pack(event),  # last: nothing above may change what is stored
     )
 
 
@@ -251,7 +256,7 @@ def _store_events(events: list[PreparedEvent], issue_ids: dict) -> list[tuple[Pr
         issue_of[key] = issue_id
         rows.append(
             (ev.project_id, issue_id, ev.event_id, _dt(ev.timestamp), _dt(ev.received), ev.level,
-             ev.platform, ev.release, ev.environment, ev.message, fields.pack(ev.data),
+             ev.platform, ev.release, ev.environment, ev.message, ev.packed,
              _json(ev.tags))
         )  # fmt: skip
     columns = {
