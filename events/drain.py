@@ -7,10 +7,12 @@ batch stays unacknowledged and is read again after the visibility timeout.
 """
 
 import logging
+import queue as queue_module
+import threading
 import time
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 
 from projects.models import Project
 
@@ -105,22 +107,70 @@ def _emit(outcomes: list[digest.Outcome]) -> None:
             log.error("signal receiver %r failed", receiver, exc_info=result)
 
 
-def process_batch(batch_size: int | None = None) -> int:
-    """Read one batch, store it, ack it. Returns how many messages were read."""
-    queue = get_queue()
-    messages = queue.read(
-        batch_size or settings.INGEST_BATCH_SIZE, settings.INGEST_VISIBILITY_TIMEOUT
-    )
-    if not messages:
-        return 0
-    prepared, failed = _prepare_all(messages)
+def _read() -> list[Message]:
+    return get_queue().read(settings.INGEST_BATCH_SIZE, settings.INGEST_VISIBILITY_TIMEOUT)
+
+
+def _write(messages: list[Message], prepared: list, failed: list) -> None:
+    """Store a prepared batch in one transaction, then ack it, then tell the receivers."""
     with transaction.atomic():
         for message, reason in failed:
             _keep_failed(message, reason)
         outcomes = _store(prepared)
-    queue.ack([m.id for m in messages])
+    get_queue().ack([m.id for m in messages])
     _emit(outcomes)
+
+
+def process_batch() -> int:
+    """Read one batch, store it, ack it. Returns how many messages were read."""
+    messages = _read()
+    if messages:
+        _write(messages, *_prepare_all(messages))
     return len(messages)
+
+
+class _Writer:
+    """Writes batches in a thread of its own while the caller prepares the next one.
+
+    Storing a batch is half waiting on the database, and a one-process worker would sit idle
+    meanwhile. One batch waits at most (the queue holds one), batches are written in the
+    order they were read, and the first error stops the drain: what was read but not written
+    stays unacknowledged and is read again after the visibility timeout.
+    """
+
+    def __init__(self):
+        self._jobs: queue_module.Queue = queue_module.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def submit(self, messages: list[Message], prepared: list, failed: list) -> None:
+        self.check()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="drain-writer", daemon=True)
+            self._thread.start()
+        self._jobs.put((messages, prepared, failed))
+
+    def _run(self) -> None:
+        try:
+            while (job := self._jobs.get()) is not None:
+                if self._error is None:
+                    try:
+                        _write(*job)
+                    except BaseException as exc:
+                        self._error = exc
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+            self._thread = None
+        self.check()
 
 
 def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
@@ -131,14 +181,21 @@ def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
     read would otherwise wait for beat's safety-net drain."""
     deadline = time.monotonic() + time_budget
     empty_since = None
-    while time.monotonic() < deadline:
-        if process_batch() > 0:
-            empty_since = None
-            continue
-        now = time.monotonic()
-        if empty_since is None:
-            empty_since = now
-        if now - empty_since >= linger:
-            return False
-        time.sleep(LINGER_POLL)
-    return True
+    writer = _Writer()
+    try:
+        while time.monotonic() < deadline:
+            writer.check()
+            messages = _read()
+            if messages:
+                writer.submit(messages, *_prepare_all(messages))
+                empty_since = None
+                continue
+            now = time.monotonic()
+            if empty_since is None:
+                empty_since = now
+            if now - empty_since >= linger:
+                return False
+            time.sleep(LINGER_POLL)
+        return True
+    finally:
+        writer.close()

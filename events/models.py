@@ -23,7 +23,11 @@ class Issue(models.Model):
         ERROR = "error", "Error"
         DEFAULT = "default", "Default"
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="issues")
+    # No index of their own on the foreign keys below: each leads a composite index or
+    # unique constraint already, and every index costs a write per stored event.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="issues", db_index=False
+    )
     grouping_version = models.CharField(max_length=16)
     fingerprint = models.CharField(max_length=32, help_text="Grouping hash (32 hex).")
     title = models.CharField(max_length=255)
@@ -87,8 +91,10 @@ class Issue(models.Model):
 
 
 class Event(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     event_id = models.CharField(max_length=32)
     timestamp = models.DateTimeField()
     received = models.DateTimeField()
@@ -117,7 +123,9 @@ class Event(models.Model):
 class IssueTag(models.Model):
     """How often each tag value was seen on an issue: the facets on the issue page."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="tag_counts")
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="tag_counts", db_index=False
+    )
     key = models.CharField(max_length=200)
     value = models.CharField(max_length=200)
     count = models.PositiveBigIntegerField(default=0)
@@ -140,8 +148,10 @@ class IssueTag(models.Model):
 class IssueHourlyCount(models.Model):
     """Events per issue per hour: charts, sparklines and the frequency trigger."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="hourly_counts")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="hourly_counts", db_index=False
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
     hour = models.DateTimeField()
     count = models.PositiveBigIntegerField(default=0)
 
