@@ -305,56 +305,102 @@ def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
     )  # fmt: skip
 
 
+# What the batch write reads and writes back of each issue it touches.
+_ISSUE_STATE = (
+    "times_seen", "first_seen", "last_seen", "last_event_id", "first_release", "last_release",
+    "status", "regressed", "regressed_at", "resolved_at", "ignore_until", "ignore_until_count",
+)  # fmt: skip
+_ISSUE_TYPES = (
+    "bigint", "timestamptz", "timestamptz", "text", "text", "text",
+    "text", "boolean", "timestamptz", "timestamptz", "timestamptz", "bigint",
+)  # fmt: skip
+
+
+def _next_state(state: dict, evs: list[PreparedEvent], now: datetime) -> tuple[dict, bool, bool]:
+    """An issue's new counters and status after `evs` (oldest first); (state, regressed,
+    unignored). A resolved issue that gets an event comes back; so does an ignored one whose
+    time or count has come."""
+    first, last = evs[0], evs[-1]
+    new = dict(state)
+    new["times_seen"] = state["times_seen"] + len(evs)
+    new["first_seen"] = min(state["first_seen"], first.timestamp)
+    new["last_seen"] = max(state["last_seen"], last.timestamp)
+    if last.timestamp >= state["last_seen"]:
+        new["last_event_id"] = last.event_id
+        release = next((e.release for e in reversed(evs) if e.release), "")
+        if release:
+            new["last_release"] = release
+    if not state["first_release"]:
+        new["first_release"] = next((e.release for e in evs if e.release), "")
+    regressed = state["status"] == Issue.Status.RESOLVED
+    if regressed:
+        new.update(
+            status=Issue.Status.UNRESOLVED, regressed=True, regressed_at=now, resolved_at=None
+        )
+    until, count = state["ignore_until"], state["ignore_until_count"]
+    unignored = state["status"] == Issue.Status.IGNORED and (
+        (until is not None and until <= now) or (count is not None and new["times_seen"] >= count)
+    )
+    if unignored:
+        new.update(status=Issue.Status.UNRESOLVED, ignore_until=None, ignore_until_count=None)
+    return new, regressed, unignored
+
+
+def _write_issues(rows: list[tuple]) -> None:
+    """Write back (id, *_ISSUE_STATE) rows: one statement on PostgreSQL."""
+    table = Issue._meta.db_table
+    if _postgres():
+        names = ("id", *_ISSUE_STATE)
+        arrays = ", ".join(f"%b::{t}[]" for t in ("bigint", *_ISSUE_TYPES))
+        sets = ", ".join(f"{c} = u.{c}" for c in _ISSUE_STATE)
+        sql = (
+            f"UPDATE {table} AS i SET {sets} FROM unnest({arrays}) AS u({', '.join(names)})"
+            " WHERE i.id = u.id"
+        )
+        with _cursor() as cursor:
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        return
+    sets = ", ".join(f"{c} = %s" for c in _ISSUE_STATE)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {sets} WHERE id = %s",
+            [
+                (*(_dt(v) if isinstance(v, datetime) else v for v in row[1:]), row[0])
+                for row in rows
+            ],
+        )
+
+
 def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -> list[Outcome]:
-    greatest, least = _greatest()
+    """Issue counters and status, last in the transaction: the touched issues are read and
+    locked in id order (so concurrent workers never deadlock and nobody changes them
+    before commit), their new state is worked out here, and written back at once."""
     per_issue: dict[int, list[PreparedEvent]] = defaultdict(list)
     for ev, issue_id in stored:
         per_issue[issue_id].append(ev)
-    table = Issue._meta.db_table
-    now = _dt(datetime.now(UTC))
-    outcomes = []
-    with _cursor() as cursor:
-        for issue_id in sorted(per_issue):
-            evs = sorted(per_issue[issue_id], key=lambda e: e.timestamp)
-            first, last = evs[0], evs[-1]
-            release = next((e.release for e in reversed(evs) if e.release), "")
-            first_release = next((e.release for e in evs if e.release), "")
-            cursor.execute(
-                f"UPDATE {table} SET times_seen = times_seen + %s,"
-                f" first_seen = {least}(first_seen, %s), last_seen = {greatest}(last_seen, %s),"
-                " last_event_id = CASE WHEN %s >= last_seen THEN %s ELSE last_event_id END,"
-                " last_release = CASE WHEN %s <> '' AND %s >= last_seen THEN %s ELSE last_release END,"
-                " first_release = CASE WHEN first_release = '' THEN %s ELSE first_release END"
-                " WHERE id = %s",
-                [len(evs), _dt(first.timestamp), _dt(last.timestamp), _dt(last.timestamp),
-                 last.event_id, release, _dt(last.timestamp), release, first_release, issue_id],
+    now = datetime.now(UTC)
+    locked = (
+        Issue.objects.filter(id__in=list(per_issue)).order_by("id").select_for_update()
+    ).values("id", *_ISSUE_STATE)
+    rows, outcomes = [], []
+    for state in locked:
+        issue_id = state.pop("id")
+        evs = sorted(per_issue[issue_id], key=lambda e: e.timestamp)
+        new, regressed, unignored = _next_state(state, evs, now)
+        rows.append((issue_id, *(new[c] for c in _ISSUE_STATE)))
+        outcomes.append(
+            Outcome(
+                issue_id,
+                evs[0].project_id,
+                len(evs),
+                issue_id in created,
+                regressed,
+                unignored,
+                tuple(e.event_id for e in evs),
             )  # fmt: skip
-            # A resolved issue that gets a new event comes back. The conditional update makes
-            # exactly one worker see the change, however many race.
-            cursor.execute(
-                f"UPDATE {table} SET status = %s, regressed = %s, regressed_at = %s, resolved_at = NULL"
-                " WHERE id = %s AND status = %s",
-                [Issue.Status.UNRESOLVED, True, now, issue_id, Issue.Status.RESOLVED],
-            )
-            regressed = cursor.rowcount == 1
-            # "Ignore for a while / until N more events" ends here, when the event arrives.
-            cursor.execute(
-                f"UPDATE {table} SET status = %s, ignore_until = NULL, ignore_until_count = NULL"
-                " WHERE id = %s AND status = %s AND (ignore_until <= %s OR times_seen >= ignore_until_count)",
-                [Issue.Status.UNRESOLVED, issue_id, Issue.Status.IGNORED, now],
-            )
-            unignored = cursor.rowcount == 1
-            outcomes.append(
-                Outcome(
-                    issue_id,
-                    first.project_id,
-                    len(evs),
-                    issue_id in created,
-                    regressed,
-                    unignored,
-                    tuple(e.event_id for e in evs),
-                )  # fmt: skip
-            )
+        )
+    if rows:
+        _write_issues(rows)
     return outcomes
 
 

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from events import digest, drain, fields, protocol, signals
 from events.models import Event, FailedPayload, Issue, IssueHourlyCount, IssueTag
@@ -204,6 +204,85 @@ def test_concurrent_batches_with_the_same_new_fingerprint_make_one_issue(ingest_
     issue = Issue.objects.get(project=project)
     assert issue.times_seen == 80
     assert Event.objects.filter(issue=issue).count() == 80
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent writers")
+def test_concurrent_batches_on_resolved_issues_regress_each_once_with_exact_counts(ingest_queue):
+    """Issue rows are read, locked in id order and written back: concurrent batches touching
+    the same issues neither deadlock nor lose a count, and exactly one sees the regression."""
+    project = ProjectFactory()
+    kinds = ("ValueError", "KeyError", "TypeError")
+    digest.store_batch([digest.prepare(_payload(project, python_error(type_=k))) for k in kinds])
+    Issue.objects.filter(project=project).update(status=Issue.Status.RESOLVED)
+    batches = [
+        [
+            digest.prepare(_payload(project, python_error(type_=kinds[(i + n) % 3])))
+            for n in range(30)
+        ]
+        for i in range(4)
+    ]
+    outcomes, errors = [], []
+
+    def store(batch):
+        try:
+            outcomes.extend(digest.store_batch(batch))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=store, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for issue in Issue.objects.filter(project=project):
+        assert issue.times_seen == 1 + 40
+        assert issue.status == Issue.Status.UNRESOLVED and issue.regressed
+        assert sum(o.regressed for o in outcomes if o.issue_id == issue.id) == 1
+    assert sum(o.new_events for o in outcomes) == 120
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent writers")
+def test_issue_counters_are_read_under_a_lock_so_a_slow_writer_loses_no_count(ingest_queue):
+    """The issue row is read, worked out in Python and written back: a second writer that
+    read it while the first had not committed would overwrite the first one's count."""
+    project = ProjectFactory()
+    (outcome,) = digest.store_batch([digest.prepare(_payload(project, python_error()))])
+    issue_id = outcome.issue_id
+
+    def stored(n):
+        return [(digest.prepare(_payload(project, python_error())), issue_id) for _ in range(n)]
+
+    first_batch, second_batch = stored(3), stored(5)
+    first_wrote = threading.Event()
+
+    def slow_first():
+        try:
+            with transaction.atomic():
+                digest._update_issues(first_batch, set())
+                first_wrote.set()
+                time.sleep(0.5)  # holds the transaction open
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            first_wrote.wait(5)
+            with transaction.atomic():
+                digest._update_issues(second_batch, set())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=slow_first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Issue.objects.get(id=issue_id).times_seen == 1 + 3 + 5
 
 
 def _payload(project, event):
