@@ -4,8 +4,9 @@ import os
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
+from django.conf import settings
 
-from . import gc_tuning
+from . import gc_tuning, priority
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
 
@@ -20,3 +21,9 @@ def _tune_gc(**_kwargs) -> None:
     # worker_init: the main process (solo and threads pools); worker_process_init: each
     # prefork child, after the fork.
     gc_tuning.tune()
+
+
+@worker_init.connect
+def _lower_priority(**_kwargs) -> None:
+    # Before the pool starts: prefork children inherit it.
+    priority.lower(settings.WORKER_NICE)

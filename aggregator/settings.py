@@ -133,6 +133,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker's CPU priority below the web's (nice 0-19; aggregator/priority.py): ingest
+# first in a burst, processing catches up after it.
+WORKER_NICE = env.int("WORKER_NICE", default=0)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     # Safety net: ingest kicks a drain itself; this catches anything a kick missed

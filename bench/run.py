@@ -48,6 +48,7 @@ APP_ENV = (
     "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "INGEST_QUEUE_URL", "DATA_DIR", "BASE_URL",
     "ALLOWED_HOSTS", "SECRET_KEY", "INGEST_BATCH_SIZE", "INGEST_VISIBILITY_TIMEOUT",
     "INGEST_AUTO_DRAIN", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE", "DEBUG",
+    "WORKER_NICE",
 )  # fmt: skip
 
 
@@ -383,15 +384,6 @@ def server_versions(stack: Stack) -> dict:
     }
 
 
-def _autogroup_nice(pid: int, nice: int) -> None:
-    """Each process we start leads its own session, so with the kernel's autogroups (on by
-    default) its nice value weighs only against its own session: the session's must be set."""
-    try:
-        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
-    except OSError as exc:
-        print(f"bench: could not set the autogroup nice of {pid}: {exc}", file=sys.stderr)
-
-
 def start_stack(stack: Stack, args) -> str:
     """Migrate, create the project, start web/worker/beat; returns the DSN."""
     py = str(BIN / "python")
@@ -402,13 +394,10 @@ def start_stack(stack: Stack, args) -> str:
     )
     dsn = [line for line in dsn.splitlines() if line.strip()][-1].strip()
     port = int(stack.env["BASE_URL"].rsplit(":", 1)[1])
-    nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
-    worker = stack.start("worker", [*nice, str(BIN / "celery"), "-A", "aggregator", "worker",
+    worker = stack.start("worker", [str(BIN / "celery"), "-A", "aggregator", "worker",
                                     "--loglevel", "INFO", "--concurrency", str(args.worker_concurrency),
                                     "--pool", args.worker_pool,
                                     "-n", f"bench-{port}@%h"])  # fmt: skip
-    if args.worker_nice:
-        _autogroup_nice(worker.popen.pid, args.worker_nice)
     procs = [worker]
     if not args.no_beat:
         procs.append(stack.start("beat", [str(BIN / "celery"), "-A", "aggregator", "beat",
@@ -578,8 +567,9 @@ def run_once(args) -> dict:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
     env.update(
-        DATA_DIR=str(tmp / "data"), BASE_URL=f"http://127.0.0.1:{port}", PYTHONUNBUFFERED="1"
-    )
+        DATA_DIR=str(tmp / "data"), BASE_URL=f"http://127.0.0.1:{port}", PYTHONUNBUFFERED="1",
+        WORKER_NICE=str(args.worker_nice),
+    )  # fmt: skip
     stack = Stack(args.backend, tmp, env)
     print(f"bench: {args.backend} stack in {tmp}", file=sys.stderr)
     try:
@@ -911,7 +901,7 @@ def parse_args(argv=None):
         "--worker-nice",
         type=int,
         default=0,
-        help="start the worker under nice -n N (ingest first, processing after)",
+        help="WORKER_NICE for the worker: ingest first, processing after",
     )
     parser.add_argument("--no-beat", action="store_true", help="do not start celery beat")
     parser.add_argument("--max-seconds", type=float, default=600, help="cap on the load phase")
