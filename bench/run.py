@@ -894,7 +894,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh stack")
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=1, help="granian blocking threads")
+    parser.add_argument("--web-threads", type=int, default=4, help="granian blocking threads")
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"], default="prefork")
     parser.add_argument(
