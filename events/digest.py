@@ -15,17 +15,13 @@ double-count:
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 
 import orjson
-import psycopg
-from django.db import connection, transaction
+from django.db import transaction
 
-from . import compression, fields, grouping, normalize, protocol, scrub, tags, titles, trim
+from . import bulk, compression, fields, grouping, normalize, protocol, scrub, tags, titles, trim
 from .models import Event, Issue, IssueHourlyCount, IssueTag
 from .queue import QueuedPayload
-
-INSERT_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -70,7 +66,7 @@ def _parse_event(data: bytes) -> tuple[dict, bool]:
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:  # NaN, a BOM...: the lenient path, cleaned downstream
-        return protocol.parse_event_json(data, check_depth=False), False
+        return protocol.parse_eventbulk.as_json(data, check_depth=False), False
     if type(value) is not dict:
         raise protocol.ProtocolError("event must be a JSON object")
     return value, True
@@ -134,77 +130,6 @@ def prepare(payload: QueuedPayload) -> PreparedEvent:
     )
 
 
-# --- SQL helpers -------------------------------------------------------------------------
-
-
-@cache
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _greatest() -> tuple[str, str]:
-    return ("GREATEST", "LEAST") if _postgres() else ("MAX", "MIN")
-
-
-def _dt(value: datetime):
-    # PostgreSQL takes aware datetimes as they are; asking `connection.ops` each time costs an
-    # asgiref Local lookup, ~10 per event.
-    return value if _postgres() else connection.ops.adapt_datetimefield_value(value)
-
-
-def _json(value) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-def _cursor():
-    """On PostgreSQL a server-side-binding cursor on Django's connection (same transaction):
-    parameters travel apart from the SQL, so 13 KB payloads are neither quoted into the
-    query text nor parsed back out of it (Django's client-side binding spent ~15% of the
-    worker's CPU doing that). Elsewhere Django's own cursor."""
-    if _postgres():
-        connection.ensure_connection()
-        return psycopg.Cursor(connection.connection)
-    return connection.cursor()
-
-
-def _insert(table: str, columns: dict[str, str], rows: list[tuple], tail: str) -> list[tuple]:
-    """Insert many rows in one statement; returns the rows of a RETURNING tail, if any.
-
-    `columns` maps each column to its PostgreSQL type. PostgreSQL gets one array per column
-    and `INSERT .. SELECT FROM unnest(..)`: a dozen parameters whatever the row count, where
-    a multi-row VALUES list has thousands, which psycopg parses out of the SQL text on every
-    call (~18 ms for a 500-event batch). Elsewhere: multi-row VALUES in chunks.
-    """
-    names = ", ".join(columns)
-    if _postgres():
-        arrays = ", ".join(f"%b::{'text' if t == 'jsonb' else t}[]" for t in columns.values())
-        select = ", ".join(
-            f"u.{c}::jsonb" if t == "jsonb" else f"u.{c}" for c, t in columns.items()
-        )
-        sql = (
-            f"INSERT INTO {table} ({names}) SELECT {select} FROM unnest({arrays}) AS u({names}) "
-            + tail
-        )
-        with _cursor() as cursor:
-            cursor.execute(
-                sql,
-                [list(values) for values in zip(*rows, strict=True)]
-                if rows
-                else [[] for _ in columns],
-            )
-            return cursor.fetchall() if "RETURNING" in tail else []
-    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    returned = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
-            sql = f"INSERT INTO {table} ({names}) VALUES " + ", ".join([marks] * len(chunk))
-            cursor.execute(sql + " " + tail, [value for row in chunk for value in row])
-            if "RETURNING" in tail:
-                returned.extend(cursor.fetchall())
-    return returned
-
-
 # --- The batch write ---------------------------------------------------------------------
 
 
@@ -213,12 +138,12 @@ def _create_issues(events: list[PreparedEvent]) -> tuple[dict[tuple, int], set[i
     firsts: dict[tuple, PreparedEvent] = {}
     for ev in sorted(events, key=lambda e: e.timestamp):
         firsts.setdefault((ev.project_id, ev.grouping.version, ev.grouping.hash), ev)
-    rows, now = [], _dt(datetime.now(UTC))
+    rows, now = [], bulk.db_datetime(datetime.now(UTC))
     for key in sorted(firsts):
         ev = firsts[key]
-        ts = _dt(ev.timestamp)
+        ts = bulk.db_datetime(ev.timestamp)
         rows.append(
-            (*key, ev.title, ev.culprit, ev.type, ev.level, ev.platform, _json(ev.metadata),
+            (*key, ev.title, ev.culprit, ev.type, ev.level, ev.platform, bulk.as_json(ev.metadata),
              Issue.Status.UNRESOLVED, ts, ts, now, 0, ev.release, ev.release, ev.event_id, False)
         )  # fmt: skip
     columns = {
@@ -228,7 +153,7 @@ def _create_issues(events: list[PreparedEvent]) -> tuple[dict[tuple, int], set[i
         "last_seen": "timestamptz", "created": "timestamptz", "times_seen": "bigint", "first_release": "text",
         "last_release": "text", "last_event_id": "text", "regressed": "boolean",
     }  # fmt: skip
-    created = _insert(
+    created = bulk.insert(
         Issue._meta.db_table, columns, rows,
         "ON CONFLICT (project_id, grouping_version, fingerprint) DO NOTHING RETURNING id",
     )  # fmt: skip
@@ -255,9 +180,9 @@ def _store_events(events: list[PreparedEvent], issue_ids: dict) -> list[tuple[Pr
         issue_id = issue_ids[(ev.project_id, ev.grouping.version, ev.grouping.hash)]
         issue_of[key] = issue_id
         rows.append(
-            (ev.project_id, issue_id, ev.event_id, _dt(ev.timestamp), _dt(ev.received), ev.level,
+            (ev.project_id, issue_id, ev.event_id, bulk.db_datetime(ev.timestamp), bulk.db_datetime(ev.received), ev.level,
              ev.platform, ev.release, ev.environment, ev.message, ev.packed,
-             _json(ev.tags))
+             bulk.as_json(ev.tags))
         )  # fmt: skip
     columns = {
         "project_id": "bigint", "issue_id": "bigint", "event_id": "text",
@@ -265,7 +190,7 @@ def _store_events(events: list[PreparedEvent], issue_ids: dict) -> list[tuple[Pr
         "platform": "text", "release": "text", "environment": "text", "message": "text",
         "data": "bytea", "tags": "jsonb",
     }  # fmt: skip
-    stored = _insert(
+    stored = bulk.insert(
         Event._meta.db_table, columns, rows,
         "ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id",
     )  # fmt: skip
@@ -277,7 +202,7 @@ def _hour(value: datetime) -> datetime:
 
 
 def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
-    greatest, least = _greatest()
+    greatest, least = bulk.greatest_least()
     tag_counts: dict[tuple, list] = {}
     hour_counts: dict[tuple, list] = {}
     for ev, issue_id in stored:
@@ -288,32 +213,30 @@ def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
             entry[2] = max(entry[2], ev.timestamp)
         hour_counts.setdefault((issue_id, _hour(ev.timestamp)), [ev.project_id, 0])[1] += 1
     table = IssueTag._meta.db_table
-    _insert(
+    bulk.insert(
         table,
         {"issue_id": "bigint", "key": "text", "value": "text", "count": "bigint",
          "first_seen": "timestamptz", "last_seen": "timestamptz"},
-        [(*k, n, _dt(first), _dt(last)) for k, (n, first, last) in sorted(tag_counts.items())],
+        [(*k, n, bulk.db_datetime(first), bulk.db_datetime(last)) for k, (n, first, last) in sorted(tag_counts.items())],
         f"ON CONFLICT (issue_id, key, value) DO UPDATE SET count = {table}.count + excluded.count,"
         f" first_seen = {least}({table}.first_seen, excluded.first_seen),"
         f" last_seen = {greatest}({table}.last_seen, excluded.last_seen)",
     )  # fmt: skip
     table = IssueHourlyCount._meta.db_table
-    _insert(
+    bulk.insert(
         table, {"issue_id": "bigint", "hour": "timestamptz", "project_id": "bigint", "count": "bigint"},
-        [(k[0], _dt(k[1]), p, n) for k, (p, n) in sorted(hour_counts.items())],
+        [(k[0], bulk.db_datetime(k[1]), p, n) for k, (p, n) in sorted(hour_counts.items())],
         f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
     )  # fmt: skip
 
 
-# What the batch write reads and writes back of each issue it touches.
-_ISSUE_STATE = (
-    "times_seen", "first_seen", "last_seen", "last_event_id", "first_release", "last_release",
-    "status", "regressed", "regressed_at", "resolved_at", "ignore_until", "ignore_until_count",
-)  # fmt: skip
-_ISSUE_TYPES = (
-    "bigint", "timestamptz", "timestamptz", "text", "text", "text",
-    "text", "boolean", "timestamptz", "timestamptz", "timestamptz", "bigint",
-)  # fmt: skip
+# What the batch write reads and writes back of each issue it touches, with column types.
+_ISSUE_STATE = {
+    "times_seen": "bigint", "first_seen": "timestamptz", "last_seen": "timestamptz",
+    "last_event_id": "text", "first_release": "text", "last_release": "text", "status": "text",
+    "regressed": "boolean", "regressed_at": "timestamptz", "resolved_at": "timestamptz",
+    "ignore_until": "timestamptz", "ignore_until_count": "bigint",
+}  # fmt: skip
 
 
 def _next_state(state: dict, evs: list[PreparedEvent], now: datetime) -> tuple[dict, bool, bool]:
@@ -346,31 +269,6 @@ def _next_state(state: dict, evs: list[PreparedEvent], now: datetime) -> tuple[d
     return new, regressed, unignored
 
 
-def _write_issues(rows: list[tuple]) -> None:
-    """Write back (id, *_ISSUE_STATE) rows: one statement on PostgreSQL."""
-    table = Issue._meta.db_table
-    if _postgres():
-        names = ("id", *_ISSUE_STATE)
-        arrays = ", ".join(f"%b::{t}[]" for t in ("bigint", *_ISSUE_TYPES))
-        sets = ", ".join(f"{c} = u.{c}" for c in _ISSUE_STATE)
-        sql = (
-            f"UPDATE {table} AS i SET {sets} FROM unnest({arrays}) AS u({', '.join(names)})"
-            " WHERE i.id = u.id"
-        )
-        with _cursor() as cursor:
-            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
-        return
-    sets = ", ".join(f"{c} = %s" for c in _ISSUE_STATE)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET {sets} WHERE id = %s",
-            [
-                (*(_dt(v) if isinstance(v, datetime) else v for v in row[1:]), row[0])
-                for row in rows
-            ],
-        )
-
-
 def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -> list[Outcome]:
     """Issue counters and status, last in the transaction: the touched issues are read and
     locked in id order (so concurrent workers never deadlock and nobody changes them
@@ -400,7 +298,7 @@ def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -
             )  # fmt: skip
         )
     if rows:
-        _write_issues(rows)
+        bulk.update_by_id(Issue._meta.db_table, _ISSUE_STATE, rows)
     return outcomes
 
 
