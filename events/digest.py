@@ -66,7 +66,7 @@ def _parse_event(data: bytes) -> tuple[dict, bool]:
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:  # NaN, a BOM...: the lenient path, cleaned downstream
-        return protocol.parse_eventbulk.as_json(data, check_depth=False), False
+        return protocol.parse_event_json(data, check_depth=False), False
     if type(value) is not dict:
         raise protocol.ProtocolError("event must be a JSON object")
     return value, True

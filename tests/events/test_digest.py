@@ -291,6 +291,18 @@ def _payload(project, event):
     )
 
 
+def test_an_event_only_the_lenient_parser_reads_is_stored(ingest_queue):
+    """Python clients send NaN, which orjson refuses: the worker falls back to json."""
+    project = ProjectFactory()
+    event = python_error()
+    event["extra"] = {"ratio": float("nan")}
+    enqueue(ingest_queue, project, event)
+    assert drain.process_batch() == 1
+    assert FailedPayload.objects.count() == 0
+    stored = Event.objects.get(project=project, event_id=event["event_id"])
+    assert "ratio" in stored.data["extra"]
+
+
 def test_ignored_issue_comes_back_after_its_event_count(ingest_queue):
     project = ProjectFactory()
     enqueue(ingest_queue, project, python_error())
