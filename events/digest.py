@@ -20,6 +20,8 @@ import orjson
 from django.db import transaction
 
 from . import bulk, compression, fields, grouping, normalize, protocol, scrub, tags, titles, trim
+from .bulk import as_json as _json
+from .bulk import db_datetime as _dt
 from .models import Event, Issue, IssueHourlyCount, IssueTag
 from .queue import QueuedPayload
 
@@ -138,12 +140,12 @@ def _create_issues(events: list[PreparedEvent]) -> tuple[dict[tuple, int], set[i
     firsts: dict[tuple, PreparedEvent] = {}
     for ev in sorted(events, key=lambda e: e.timestamp):
         firsts.setdefault((ev.project_id, ev.grouping.version, ev.grouping.hash), ev)
-    rows, now = [], bulk.db_datetime(datetime.now(UTC))
+    rows, now = [], _dt(datetime.now(UTC))
     for key in sorted(firsts):
         ev = firsts[key]
-        ts = bulk.db_datetime(ev.timestamp)
+        ts = _dt(ev.timestamp)
         rows.append(
-            (*key, ev.title, ev.culprit, ev.type, ev.level, ev.platform, bulk.as_json(ev.metadata),
+            (*key, ev.title, ev.culprit, ev.type, ev.level, ev.platform, _json(ev.metadata),
              Issue.Status.UNRESOLVED, ts, ts, now, 0, ev.release, ev.release, ev.event_id, False)
         )  # fmt: skip
     columns = {
@@ -180,9 +182,9 @@ def _store_events(events: list[PreparedEvent], issue_ids: dict) -> list[tuple[Pr
         issue_id = issue_ids[(ev.project_id, ev.grouping.version, ev.grouping.hash)]
         issue_of[key] = issue_id
         rows.append(
-            (ev.project_id, issue_id, ev.event_id, bulk.db_datetime(ev.timestamp), bulk.db_datetime(ev.received), ev.level,
+            (ev.project_id, issue_id, ev.event_id, _dt(ev.timestamp), _dt(ev.received), ev.level,
              ev.platform, ev.release, ev.environment, ev.message, ev.packed,
-             bulk.as_json(ev.tags))
+             _json(ev.tags))
         )  # fmt: skip
     columns = {
         "project_id": "bigint", "issue_id": "bigint", "event_id": "text",
@@ -217,7 +219,7 @@ def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
         table,
         {"issue_id": "bigint", "key": "text", "value": "text", "count": "bigint",
          "first_seen": "timestamptz", "last_seen": "timestamptz"},
-        [(*k, n, bulk.db_datetime(first), bulk.db_datetime(last)) for k, (n, first, last) in sorted(tag_counts.items())],
+        [(*k, n, _dt(first), _dt(last)) for k, (n, first, last) in sorted(tag_counts.items())],
         f"ON CONFLICT (issue_id, key, value) DO UPDATE SET count = {table}.count + excluded.count,"
         f" first_seen = {least}({table}.first_seen, excluded.first_seen),"
         f" last_seen = {greatest}({table}.last_seen, excluded.last_seen)",
@@ -225,7 +227,7 @@ def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
     table = IssueHourlyCount._meta.db_table
     bulk.insert(
         table, {"issue_id": "bigint", "hour": "timestamptz", "project_id": "bigint", "count": "bigint"},
-        [(k[0], bulk.db_datetime(k[1]), p, n) for k, (p, n) in sorted(hour_counts.items())],
+        [(k[0], _dt(k[1]), p, n) for k, (p, n) in sorted(hour_counts.items())],
         f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
     )  # fmt: skip
 

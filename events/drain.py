@@ -144,7 +144,6 @@ class _Writer:
         self._thread: threading.Thread | None = None
 
     def submit(self, messages: list[Message], prepared: list, failed: list) -> None:
-        self.check()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="drain-writer", daemon=True)
             self._thread.start()

@@ -178,19 +178,14 @@ def test_unacknowledged_batch_is_read_again_after_visibility_timeout(ingest_queu
     assert ingest_queue.backlog() == 0
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent writers")
-def test_concurrent_batches_with_the_same_new_fingerprint_make_one_issue(ingest_queue):
-    project = ProjectFactory()
-    batches = [
-        [digest.prepare(_payload(project, python_error())) for _ in range(20)] for _ in range(4)
-    ]
-    errors = []
+def _store_concurrently(batches) -> tuple[list, list]:
+    """store_batch each batch in a thread of its own; (all outcomes, errors)."""
+    outcomes, errors = [], []
 
     def store(batch):
         try:
-            digest.store_batch(batch)
-        except Exception as exc:  # pragma: no cover - reported below
+            outcomes.extend(digest.store_batch(batch))
+        except Exception as exc:  # pragma: no cover - reported by the caller
             errors.append(exc)
         finally:
             connection.close()
@@ -200,6 +195,17 @@ def test_concurrent_batches_with_the_same_new_fingerprint_make_one_issue(ingest_
         t.start()
     for t in threads:
         t.join()
+    return outcomes, errors
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent writers")
+def test_concurrent_batches_with_the_same_new_fingerprint_make_one_issue(ingest_queue):
+    project = ProjectFactory()
+    batches = [
+        [digest.prepare(_payload(project, python_error())) for _ in range(20)] for _ in range(4)
+    ]
+    _outcomes, errors = _store_concurrently(batches)
     assert errors == []
     issue = Issue.objects.get(project=project)
     assert issue.times_seen == 80
@@ -222,21 +228,7 @@ def test_concurrent_batches_on_resolved_issues_regress_each_once_with_exact_coun
         ]
         for i in range(4)
     ]
-    outcomes, errors = [], []
-
-    def store(batch):
-        try:
-            outcomes.extend(digest.store_batch(batch))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=store, args=(b,)) for b in batches]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes, errors = _store_concurrently(batches)
     assert errors == []
     for issue in Issue.objects.filter(project=project):
         assert issue.times_seen == 1 + 40
