@@ -85,7 +85,8 @@ def wait_until(predicate, timeout: float, what: str, diagnostics=None, interval:
     if last_error is not None:
         message += f" (last error: {last_error!r})"
     if diagnostics is not None:
-        message += "\n" + diagnostics()
+        # Logs first, the verdict last: CI keeps the head and the tail of long output.
+        message = diagnostics() + "\n" + message
     raise AssertionError(message)
 
 
@@ -455,8 +456,8 @@ class Stack:
     # -- looking inside
 
     def diagnostics(self) -> str:
-        parts = [f"--- {p.name}\n{tail(p)}" for p in sorted(self.logs.glob("*.log"))]
-        parts += [f() for f in self.extra_logs]
+        parts = [f() for f in self.extra_logs]  # servers first, the app's own logs last
+        parts += [f"--- {p.name}\n{tail(p)}" for p in sorted(self.logs.glob("*.log"))]
         return "\n".join(parts)
 
     @property
@@ -682,7 +683,7 @@ def assert_stored_exactly_once(
 
     wait_until(
         done, timeout, "every accepted event to be stored and the queue and spool to drain",
-        lambda: state() + "\n" + stack.diagnostics(), interval=0.5,
+        lambda: stack.diagnostics() + "\n" + state(), interval=0.5,
     )  # fmt: skip
 
     ids = stack.stored_ids()

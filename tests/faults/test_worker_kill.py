@@ -42,8 +42,8 @@ def test_worker_sigkill_mid_batch(stack_without_worker):
 
     wait_until(
         mid_batch, 120, "the worker to store some events with more claimed",
-        lambda: f"stored={stack.stored_count()} queue={stack.queue_state()}\n"
-        + stack.diagnostics(),
+        lambda: stack.diagnostics()
+        + f"\nstored={stack.stored_count()} queue={stack.queue_state()}",
         interval=0.02,
     )  # fmt: skip
     stack.kill_worker()
