@@ -6,7 +6,7 @@ import json
 import brotli
 import pytest
 
-from bench import loadgen, run
+from bench import figures, loadgen, report
 from events import grouping, normalize, protocol, titles
 
 FIXTURE_TEXT = json.loads(loadgen.FIXTURE.read_text())["raw_envelope_text"]
@@ -120,23 +120,25 @@ def test_results_merge():
 
 
 def test_slope_downsample_and_group_counts():
-    assert run.slope([(0, 0), (1, 10), (2, 20)]) == pytest.approx(10)
-    assert run.slope([(0, 5)]) is None
-    assert run.downsample(list(range(100)), 5) == [0, 25, 50, 74, 99]
-    assert run.downsample([1, 2], 5) == [1, 2]
-    assert run.expected_group_counts(103, 50) == [3, 3, 3] + [2] * 47
-    assert run.median_or_none([3, None, 1, 2]) == 2
-    assert run.median_or_none([None]) is None
-    assert run.median_or_none([50, 50]) == 50 and isinstance(run.median_or_none([50, 50]), int)
-    assert run.median_or_none([332.7, 332.80000000000001]) == 332.75
+    assert figures.slope([(0, 0), (1, 10), (2, 20)]) == pytest.approx(10)
+    assert figures.slope([(0, 5)]) is None
+    assert figures.downsample(list(range(100)), 5) == [0, 25, 50, 74, 99]
+    assert figures.downsample([1, 2], 5) == [1, 2]
+    assert figures.expected_group_counts(103, 50) == [3, 3, 3] + [2] * 47
+    assert figures.median_or_none([3, None, 1, 2]) == 2
+    assert figures.median_or_none([None]) is None
+    assert figures.median_or_none([50, 50]) == 50 and isinstance(
+        figures.median_or_none([50, 50]), int
+    )
+    assert figures.median_or_none([332.7, 332.80000000000001]) == 332.75
 
 
 def test_check_issues():
     accepted = [2, 3, 0]
     good = [("BenchGroup000Error: x", 2), ("BenchGroup001Error: y", 3)]
-    assert run.check_issues(good, accepted) == []
+    assert figures.check_issues(good, accepted) == []
     bad = [("BenchGroup000Error: x", 1), ("BenchGroup000Error: z", 1), ("Other", 4)]
-    problems = run.check_issues(bad, accepted)
+    problems = figures.check_issues(bad, accepted)
     assert any("times_seen 1, accepted 2" in p for p in problems)
     assert any("split into 2 issues" in p for p in problems)
     assert any("unexpected issue 'Other'" in p for p in problems)
@@ -150,7 +152,7 @@ def test_summarize_collapsed():
         "<module> (celery:1);drain (events/drain.py:100);execute (/x/site-packages/psycopg/cursor.py:7) 4",
         "bad line",
     ]
-    summary = run.summarize_collapsed(lines)
+    summary = figures.summarize_collapsed(lines)
     assert summary["samples"] == 10
     assert summary["own"][0] == ("events/digest.py:prepare", 60.0)
     assert ("psycopg/cursor.py:execute", 40.0) in summary["own"]
@@ -158,6 +160,6 @@ def test_summarize_collapsed():
 
 
 def test_uncommitted_summary():
-    assert run._uncommitted([]) == ""
-    assert run._uncommitted(["a.py"]) == " + uncommitted changes to a.py"
-    assert run._uncommitted(list("abcdef")).endswith("a, b, c, d and 2 more")
+    assert report._uncommitted([]) == ""
+    assert report._uncommitted(["a.py"]) == " + uncommitted changes to a.py"
+    assert report._uncommitted(list("abcdef")).endswith("a, b, c, d and 2 more")
