@@ -101,6 +101,16 @@ def _command_line(args) -> str:
         parts.append(f"--rate {args.rate:g}")
     if args.encoding != "br":
         parts.append(f"--encoding {args.encoding}")
+    # The layout, where it differs from the Procfile's.
+    for flag, value, default in (
+        ("--web-workers", args.web_workers, 2), ("--web-threads", args.web_threads, 4),
+        ("--worker-pool", args.worker_pool, "prefork"),
+        ("--worker-concurrency", args.worker_concurrency, 2),
+        ("--worker-nice", args.worker_nice, 0),
+        ("--ingest-first-above", args.ingest_first_above, 0),
+    ):  # fmt: skip
+        if value != default:
+            parts.append(f"{flag} {value}")
     return " ".join(parts)
 
 

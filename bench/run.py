@@ -64,6 +64,8 @@ APP_ENV = (
     "DJANGO_SETTINGS_MODULE",
     "DEBUG",
     "WORKER_NICE",
+    "INGEST_FIRST_ABOVE",
+    "INGEST_FIRST_MAX_BACKLOG",
 )
 
 
@@ -73,7 +75,7 @@ def run_once(args) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
     env.update(
         DATA_DIR=str(tmp / "data"), BASE_URL=f"http://127.0.0.1:{port}", PYTHONUNBUFFERED="1",
-        WORKER_NICE=str(args.worker_nice),
+        WORKER_NICE=str(args.worker_nice), INGEST_FIRST_ABOVE=str(args.ingest_first_above),
     )  # fmt: skip
     stack = Stack(args.backend, tmp, env)
     print(f"bench: {args.backend} stack in {tmp}", file=sys.stderr)
@@ -226,6 +228,12 @@ def parse_args(argv=None):
         type=int,
         default=0,
         help="WORKER_NICE for the worker: ingest first, processing after",
+    )
+    parser.add_argument(
+        "--ingest-first-above",
+        type=int,
+        default=0,
+        help="INGEST_FIRST_ABOVE: drains wait while more events than this arrive per second",
     )
     parser.add_argument("--no-beat", action="store_true", help="do not start celery beat")
     parser.add_argument("--max-seconds", type=float, default=600, help="cap on the load phase")

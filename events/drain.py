@@ -16,7 +16,7 @@ from django.db import InterfaceError, OperationalError, connections, transaction
 
 from projects.models import Project
 
-from . import digest, protocol, signals
+from . import digest, pacing, protocol, signals
 from .models import FailedPayload
 from .queue import Message, get_queue
 
@@ -60,6 +60,7 @@ def _prepare_all(messages: list[Message]) -> tuple[list[digest.PreparedEvent], l
 # Longer than the edge's interval between drain requests (events/handoff.py).
 DRAIN_LINGER = 0.6
 LINGER_POLL = 0.1
+HOLD_POLL = 0.05
 
 # Errors that say nothing about the data: the database is away, busy or deadlocked.
 TRANSIENT = (OperationalError, InterfaceError)
@@ -177,13 +178,18 @@ def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
 
     On an empty queue it looks again for `linger` seconds before it ends: the edge asks for
     at most one drain per process per half second, so an event pushed just after the last
-    read would otherwise wait for beat's safety-net drain."""
+    read would otherwise wait for beat's safety-net drain. While a burst arrives faster than
+    INGEST_FIRST_ABOVE, it waits instead of reading (events/pacing.py)."""
     deadline = time.monotonic() + time_budget
     empty_since = None
     writer = _Writer()
+    pacer = pacing.ingest_first()
     try:
         while time.monotonic() < deadline:
             writer.check()
+            if pacer.holding():  # a burst is arriving: the edge first, this batch after it
+                time.sleep(HOLD_POLL)
+                continue
             messages = _read()
             if messages:
                 writer.submit(messages, *_prepare_all(messages))

@@ -162,6 +162,14 @@ class RedisStreamQueue:
     def backlog(self) -> int:
         return self.client.xlen(self.stream)
 
+    def added(self) -> int | None:
+        """Messages ever pushed (Redis 7+), for the arrival rate; None when unknown."""
+        try:
+            info = self.client.xinfo_stream(self.stream)
+        except redis.ResponseError:  # no stream yet
+            return 0
+        return info.get("entries-added")
+
     def clear(self) -> None:
         self.client.delete(self.stream)
         self._group_ready = False
@@ -232,6 +240,13 @@ class SqliteQueue:
 
     def backlog(self) -> int:
         return self._conn().execute("SELECT count(*) FROM queue").fetchone()[0]
+
+    def added(self) -> int:
+        """Messages ever pushed: AUTOINCREMENT keeps the highest id, even once deleted."""
+        row = (
+            self._conn().execute("SELECT seq FROM sqlite_sequence WHERE name = 'queue'").fetchone()
+        )
+        return row[0] if row else 0
 
     def clear(self) -> None:
         self._conn().execute("DELETE FROM queue")

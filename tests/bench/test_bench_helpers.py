@@ -163,3 +163,17 @@ def test_uncommitted_summary():
     assert report._uncommitted([]) == ""
     assert report._uncommitted(["a.py"]) == " + uncommitted changes to a.py"
     assert report._uncommitted(list("abcdef")).endswith("a, b, c, d and 2 more")
+
+
+def test_command_line_names_the_layout_only_where_it_differs_from_the_procfile():
+    from bench import run
+
+    default = run.parse_args(["--backend", "postgres"])
+    assert report._command_line(default) == (
+        "bench/run.py --backend postgres --events 20000 --groups 50 --concurrency 32"
+    )
+    small = run.parse_args(["--backend", "postgres", "--worker-pool", "solo",
+                            "--worker-concurrency", "1", "--ingest-first-above", "2500"])  # fmt: skip
+    assert report._command_line(small).endswith(
+        "--worker-pool solo --worker-concurrency 1 --ingest-first-above 2500"
+    )

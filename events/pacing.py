@@ -1,0 +1,75 @@
+"""Ingest first: while events arrive faster than INGEST_FIRST_ABOVE per second, drains hold
+off, so that on a small box a burst gets the CPU for the edge and processing catches up
+when it is over.
+
+The arrival rate is read from the queue (messages ever pushed), so it does not depend on how
+fast we drain. Holding stops once the backlog reaches INGEST_FIRST_MAX_BACKLOG: under a long
+flood processing runs as usual, and the backlog bound answers 429 past INGEST_MAX_BACKLOG.
+Nothing is lost by holding; events wait in the queue a little longer, alerts too.
+"""
+
+import logging
+import time
+from collections import deque
+from functools import cache
+
+from django.conf import settings
+
+from .queue import get_queue
+
+log = logging.getLogger(__name__)
+
+SAMPLE_EVERY = 0.25  # seconds between looks at the queue
+WINDOW = 1.0  # the rate is measured over the last second
+
+
+def arrival_rate(samples) -> float | None:
+    """Events per second between the first and last (time, messages added) samples."""
+    if len(samples) < 2:
+        return None
+    (t0, a0), (t1, a1) = samples[0], samples[-1]
+    if t1 - t0 < SAMPLE_EVERY:
+        return None
+    return max(0, a1 - a0) / (t1 - t0)  # a cleared queue restarts its count
+
+
+class IngestFirst:
+    def __init__(self, queue, above: int, max_backlog: int, clock=time.monotonic):
+        self.queue, self.above, self.max_backlog, self.clock = queue, above, max_backlog, clock
+        self.samples: deque = deque()
+        self.next_look = float("-inf")
+        self.hold = False
+
+    def holding(self) -> bool:
+        """Whether a drain should wait now instead of reading a batch."""
+        if self.above <= 0:
+            return False
+        now = self.clock()
+        if now < self.next_look:
+            return self.hold
+        self.next_look = now + SAMPLE_EVERY
+        try:
+            added, backlog = self.queue.added(), self.queue.backlog()
+        except Exception:  # the queue is away: the drain's own read reports it
+            log.debug("could not read the arrival rate", exc_info=True)
+            added = None
+        if added is None:
+            self.samples.clear()
+            self.hold = False
+            return False
+        self.samples.append((now, added))
+        while now - self.samples[0][0] > WINDOW:
+            self.samples.popleft()
+        rate = arrival_rate(self.samples)
+        self.hold = rate is not None and rate > self.above and backlog < self.max_backlog
+        return self.hold
+
+
+@cache
+def _for(queue, above: int, max_backlog: int) -> IngestFirst:
+    return IngestFirst(queue, above, max_backlog)
+
+
+def ingest_first() -> IngestFirst:
+    """This process's pacer: its samples outlive one drain task."""
+    return _for(get_queue(), settings.INGEST_FIRST_ABOVE, settings.INGEST_FIRST_MAX_BACKLOG)
