@@ -63,22 +63,18 @@ def test_holds_while_events_arrive_faster_than_the_threshold(ingest_queue):
     assert pacer.holding() is False
 
 
-def test_a_slow_trickle_is_not_held(ingest_queue):
+@pytest.mark.parametrize(
+    ("pushed", "max_backlog"),
+    [(2, 1000), (10, 10)],
+    ids=["a slow trickle (4 events/s)", "a full backlog (20 events/s, 10 queued already)"],
+)
+def test_not_held(ingest_queue, pushed, max_backlog):
     project, clock = ProjectFactory(), Clock()
-    pacer = pacing.IngestFirst(ingest_queue, above=5, max_backlog=1000, clock=clock)
+    pacer = pacing.IngestFirst(ingest_queue, above=5, max_backlog=max_backlog, clock=clock)
     pacer.holding()
-    push(ingest_queue, project, 2)
+    push(ingest_queue, project, pushed)
     clock.now += 0.5
-    assert pacer.holding() is False  # 4 events/s
-
-
-def test_a_full_backlog_is_processed_whatever_the_rate(ingest_queue):
-    project, clock = ProjectFactory(), Clock()
-    pacer = pacing.IngestFirst(ingest_queue, above=5, max_backlog=10, clock=clock)
-    pacer.holding()
-    push(ingest_queue, project, 10)
-    clock.now += 0.5
-    assert pacer.holding() is False  # 20 events/s, but 10 are queued already
+    assert pacer.holding() is False
 
 
 def test_off_by_default(ingest_queue, settings):
