@@ -179,7 +179,9 @@ def wait_for_quiet_machine(sampler: Sampler, args) -> float:
 
 
 def start_profilers(stack: Stack) -> list[tuple[str, subprocess.Popen, Path]]:
-    """py-spy on the web and worker process trees (raw collapsed stacks, 97 Hz)."""
+    """py-spy on the web and worker process trees (raw collapsed stacks, 97 Hz). `--gil`:
+    only the thread holding the GIL is sampled, so a thread waiting for it (four web threads
+    share one) does not show up as time in whatever call it returns from."""
     spy = BIN / "py-spy"
     if not spy.exists():
         raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
@@ -187,7 +189,7 @@ def start_profilers(stack: Stack) -> list[tuple[str, subprocess.Popen, Path]]:
     for name in ("web", "worker"):
         path = stack.tmp / f"profile-{name}.txt"
         cmd = [str(spy), "record", "--format", "raw", "--rate", "97", "--subprocesses",
-               "--nonblocking", "--pid", str(stack.procs[name].popen.pid), "-o", str(path)]  # fmt: skip
+               "--nonblocking", "--gil", "--pid", str(stack.procs[name].popen.pid), "-o", str(path)]  # fmt: skip
         # Started like the stack, so that it is stopped with it and its CPU is its own.
         out.append((name, stack.start(f"py-spy-{name}", cmd).popen, path))
     return out

@@ -153,8 +153,7 @@ def _parse(
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "")
     if kind == "store":
         data = compression.decompress(body, encoding, protocol.MAX_EVENT_BYTES)
-        event = protocol.parse_event_json(protocol.decode_store_body(data))
-        return key, body, protocol.normalize_event_id(event.get("event_id")), True
+        return key, body, protocol.check_event_json(protocol.decode_store_body(data)), True
     envelope = protocol.parse_envelope(
         compression.decompress(body, encoding, protocol.MAX_ENVELOPE_BYTES)
     )
@@ -163,8 +162,8 @@ def _parse(
     item = envelope.event_item()
     if item is None:  # sessions, client reports, transactions...: accepted, not stored
         return key, body, envelope.event_id, False
-    event = protocol.parse_event_json(item.payload)
-    return key, body, envelope.event_id or protocol.normalize_event_id(event.get("event_id")), True
+    event_id = protocol.check_event_json(item.payload)
+    return key, body, envelope.event_id or event_id, True
 
 
 def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> Answer:
