@@ -9,9 +9,10 @@ multi-row VALUES in chunks, and executemany.
 from datetime import datetime
 from functools import cache
 
-import orjson
 import psycopg
 from django.db import connection
+
+from . import fields
 
 INSERT_CHUNK = 500
 
@@ -32,7 +33,7 @@ def db_datetime(value: datetime):
 
 
 def as_json(value) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return fields.dumps(value).decode()
 
 
 def cursor():

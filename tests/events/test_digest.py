@@ -363,6 +363,14 @@ def test_compressed_field_reads_legacy_json_text_and_round_trips():
     assert fields.unpack(memoryview(fields.pack(value))) == value
 
 
+def test_pack_writes_non_string_keys_as_strings_and_still_refuses_the_unwritable():
+    assert fields.unpack(fields.pack({1: "a", None: [{2.5: True}]})) == {
+        "1": "a", "null": [{"2.5": True}]
+    }  # fmt: skip
+    with pytest.raises(TypeError):  # orjson's error type: neither try can write it
+        fields.pack({"x": object()})
+
+
 def test_batch_stored_carries_new_event_ids_and_a_failing_receiver_is_contained(ingest_queue):
     project = ProjectFactory()
     batches = []
