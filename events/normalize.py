@@ -153,19 +153,25 @@ def _timestamp(value: object, received: float) -> float:
         ts = float(value)
     elif isinstance(value, str):
         text = value.strip()
-        try:
-            ts = float(text)
-        except ValueError:
+        # SDKs send ISO 8601 text or a number as text: the likely parser first, since a
+        # failed one costs an exception on every event.
+        iso_first = "-" in text[1:] or "T" in text
+        for parse in (_iso_timestamp, float) if iso_first else (float, _iso_timestamp):
             try:
-                parsed = datetime.fromisoformat(text)
-                ts = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+                ts = parse(text)
+                break
             except (ValueError, OverflowError, OSError):
-                ts = None
+                pass
     if ts is None or not math.isfinite(ts):
         return received
     if ts > received + MAX_FUTURE_SECONDS or ts < received - MAX_AGE_SECONDS:
         return received
     return ts
+
+
+def _iso_timestamp(text: str) -> float:
+    parsed = datetime.fromisoformat(text)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 def _resolve_aliases(raw: dict) -> dict:
