@@ -162,7 +162,8 @@ def _parse(
     item = envelope.event_item()
     if item is None:  # sessions, client reports, transactions...: accepted, not stored
         return key, body, envelope.event_id, False
-    event_id = protocol.check_event_json(item.payload)
+    # SDKs put the event id in the envelope's header; the event's own is the fallback.
+    event_id = protocol.check_event_json(item.payload, want_id=envelope.event_id is None)
     return key, body, envelope.event_id or event_id, True
 
 

@@ -43,6 +43,10 @@ def fixture_event() -> bytes:
         (b'{"event_id": "' + HEX.encode() + b'", "x": NaN}', HEX),  # slow path: NaN
         (b'{"event_id": "' + HEX.encode() + b'", "n": 123456789012345678901234567890}', HEX),
         (b'\xef\xbb\xbf{"event_id": "' + HEX.encode() + b'"}', HEX),  # a BOM
+        # A repeated key: the last one counts, as in every JSON parser we use.
+        (b'{"event_id": "' + b"a" * 32 + b'", "event_id": "' + HEX.encode() + b'"}', HEX),
+        (b'{"event_id": 5, "event_id": "' + HEX.encode() + b'"}', HEX),
+        (b'{"event_id": "' + HEX.encode() + b'", "event_id": 5}', None),
     ],
 )
 def test_event_id(data, expected):
@@ -68,6 +72,17 @@ def test_refused_as_the_slow_path_refuses(data, status, detail):
     with raises(status, detail):
         check_event_json(data)
     assert outcome(check_event_json, data) == outcome(slow, data)
+
+
+def test_without_the_id_it_only_validates():
+    assert check_event_json(EVENT, want_id=False) is None
+    assert (
+        check_event_json(b'{"event_id": "' + HEX.encode() + b'", "x": NaN}', want_id=False) is None
+    )
+    with raises(400, "invalid JSON"):
+        check_event_json(b'{"event_id": 1', want_id=False)
+    with raises(400, "event must be a JSON object"):
+        check_event_json(b"[1]", want_id=False)
 
 
 def test_depth_limit():
