@@ -91,6 +91,12 @@ def _prepare(body: bytes) -> None:
     fields.pack(event)
 
 
+def _edge_check(data: bytes) -> None:
+    """As events/ingest_views.py: the body's event id only when the header has none."""
+    envelope = protocol.parse_envelope(data)
+    protocol.check_event_json(envelope.event_item().payload, want_id=envelope.event_id is None)
+
+
 def _titles(event: dict) -> None:
     titles.event_title(event), titles.event_culprit(event), titles.event_metadata(event)
 
@@ -99,10 +105,7 @@ def _titles(event: dict) -> None:
 # event's JSON bytes, "event" a fresh normalized event (stages that change it get a copy).
 STAGES: dict[str, tuple[str, object]] = {
     "edge: decompress": ("body", lambda b: compression.decompress(b, "br", 1 << 24)),
-    "edge: envelope + event check": (
-        "plain",
-        lambda d: protocol.check_event_json(protocol.parse_envelope(d).event_item().payload),
-    ),
+    "edge: envelope + event check": ("plain", _edge_check),
     "edge: envelope + event check, orjson": (  # the fallback, and the check before simdjson
         "plain",
         lambda d: protocol.parse_event_json(protocol.parse_envelope(d).event_item().payload),
