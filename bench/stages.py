@@ -38,6 +38,7 @@ import orjson  # noqa: E402
 from bench import loadgen  # noqa: E402
 from events import (  # noqa: E402
     compression,
+    eventcheck,
     fields,
     grouping,
     normalize,
@@ -94,7 +95,7 @@ def _prepare(body: bytes) -> None:
 def _edge_check(data: bytes) -> None:
     """As events/ingest_views.py: the body's event id only when the header has none."""
     envelope = protocol.parse_envelope(data)
-    protocol.check_event_json(envelope.event_item().payload, want_id=envelope.event_id is None)
+    eventcheck.check_event_json(envelope.event_item().payload, want_id=envelope.event_id is None)
 
 
 def _titles(event: dict) -> None:

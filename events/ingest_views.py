@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import compression, handoff, keys, protocol, ratelimit
+from . import compression, eventcheck, handoff, keys, protocol, ratelimit
 from .queue import QueuedPayload
 
 READ_CHUNK = 64 * 1024
@@ -153,7 +153,7 @@ def _parse(
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "")
     if kind == "store":
         data = compression.decompress(body, encoding, protocol.MAX_EVENT_BYTES)
-        return key, body, protocol.check_event_json(protocol.decode_store_body(data)), True
+        return key, body, eventcheck.check_event_json(protocol.decode_store_body(data)), True
     envelope = protocol.parse_envelope(
         compression.decompress(body, encoding, protocol.MAX_ENVELOPE_BYTES)
     )
@@ -163,7 +163,7 @@ def _parse(
     if item is None:  # sessions, client reports, transactions...: accepted, not stored
         return key, body, envelope.event_id, False
     # SDKs put the event id in the envelope's header; the event's own is the fallback.
-    event_id = protocol.check_event_json(item.payload, want_id=envelope.event_id is None)
+    event_id = eventcheck.check_event_json(item.payload, want_id=envelope.event_id is None)
     return key, body, envelope.event_id or event_id, True
 
 

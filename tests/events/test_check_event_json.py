@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events import protocol
-from events.protocol import MAX_EVENT_BYTES, MAX_JSON_DEPTH, ProtocolError, check_event_json
+from events import eventcheck, protocol
+from events.eventcheck import check_event_json
+from events.protocol import MAX_EVENT_BYTES, MAX_JSON_DEPTH, ProtocolError
 from tests.events.test_protocol import EVENT, FIXTURE, FUZZ, mutated, raises
 
 HEX = "df67a0b2c1d34e5f8a9b0c1d2e3f4a5b"
@@ -106,10 +107,10 @@ def test_the_threads_parser_stays_usable():
     it): after a nested event_id and after a document too big to share it, the next event
     still parses with the thread's own parser."""
     check_event_json(b'{"event_id": {"a": [1, 2]}}')
-    parser = protocol._simd_parser(100)
+    parser = eventcheck._simd_parser(100)
     big = b'{"event_id": "' + HEX.encode() + b'", "pad": "' + b"x" * 100_000 + b'"}'
     assert check_event_json(big) == HEX
-    assert protocol._simd_parser(100) is parser
+    assert eventcheck._simd_parser(100) is parser
     doc = parser.parse(EVENT)  # raises if an earlier document were still referenced
     assert doc.get("event_id") == HEX
     del doc
