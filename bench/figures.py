@@ -105,3 +105,19 @@ def _short_frame(frame: str) -> str:
     function, path = match.groups()
     path = path.split("site-packages/")[-1].split(str(ROOT) + "/")[-1]
     return f"{path}:{function}"
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of an ascending list."""
+    if not sorted_values:
+        return None
+    rank = max(1, -(-len(sorted_values) * q // 100))  # ceil
+    return sorted_values[min(len(sorted_values), int(rank)) - 1]
+
+
+def latency_summary(values: list[float]) -> dict:
+    ordered = sorted(values)
+    ms = {f"p{q}": percentile(ordered, q) for q in (50, 95, 99)}
+    ms["max"] = ordered[-1] if ordered else None
+    ms["mean"] = sum(ordered) / len(ordered) if ordered else None
+    return {k: (round(v * 1000, 2) if v is not None else None) for k, v in ms.items()}

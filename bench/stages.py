@@ -35,7 +35,7 @@ if not __package__:  # run as a script: the repository root makes `bench.*` impo
 
 import orjson  # noqa: E402
 
-from bench import loadgen  # noqa: E402
+from bench import payload  # noqa: E402
 from events import (  # noqa: E402
     compression,
     eventcheck,
@@ -54,15 +54,15 @@ COLLECTED = re.compile(rb"Collected : (\d+)")
 
 
 def build_envelopes(count: int, groups: int) -> list[bytes]:
-    """`count` brotli-compressed envelopes as bench/loadgen.py sends them, with fixed event
-    ids and timestamp (the processes counted by --callgrind read the parent's)."""
-    header, item_header, event = loadgen.split_envelope(
-        json.loads(loadgen.FIXTURE.read_text())["raw_envelope_text"]
+    """`count` brotli-compressed envelopes as bench/loadgen.py sends them (bench/payload.py),
+    with fixed event ids and timestamp (the processes counted by --callgrind read the parent's)."""
+    header, item_header, event = payload.split_envelope(
+        json.loads(payload.FIXTURE.read_text())["raw_envelope_text"]
     )
-    templates = [loadgen.group_template(event, g) for g in range(groups)]
+    templates = [payload.group_template(event, g) for g in range(groups)]
     return [
-        loadgen.compress(
-            loadgen.make_envelope(
+        payload.compress(
+            payload.make_envelope(
                 header, item_header, templates[i % groups], i, f"{i + 1:032x}", RECEIVED
             ),
             "br",

@@ -6,33 +6,33 @@ import json
 import brotli
 import pytest
 
-from bench import figures, loadgen, report
+from bench import figures, http1, loadgen, payload, report
 from events import grouping, normalize, protocol, titles
 
-FIXTURE_TEXT = json.loads(loadgen.FIXTURE.read_text())["raw_envelope_text"]
-DSN = loadgen.parse_dsn("http://0123456789abcdef0123456789abcdef@127.0.0.1:8123/7")
+FIXTURE_TEXT = json.loads(payload.FIXTURE.read_text())["raw_envelope_text"]
+DSN = payload.parse_dsn("http://0123456789abcdef0123456789abcdef@127.0.0.1:8123/7")
 
 
 def test_parse_dsn():
-    assert DSN == loadgen.Dsn("0123456789abcdef0123456789abcdef", "127.0.0.1", 8123, "7")
+    assert DSN == payload.Dsn("0123456789abcdef0123456789abcdef", "127.0.0.1", 8123, "7")
     assert DSN.envelope_path == "/api/7/envelope/"
     with pytest.raises(ValueError):
-        loadgen.parse_dsn("https://key@127.0.0.1/1")
+        payload.parse_dsn("https://key@127.0.0.1/1")
     with pytest.raises(ValueError):
-        loadgen.parse_dsn("http://127.0.0.1/1")
+        payload.parse_dsn("http://127.0.0.1/1")
 
 
 def test_only_loopback_targets():
-    loadgen.ensure_loopback("127.0.0.1", 80)
-    loadgen.ensure_loopback("::1", 80)
+    payload.ensure_loopback("127.0.0.1", 80)
+    payload.ensure_loopback("::1", 80)
     with pytest.raises(ValueError, match="loopback"):
-        loadgen.ensure_loopback("10.1.2.3", 80)
+        payload.ensure_loopback("10.1.2.3", 80)
 
 
 def test_envelope_length_is_recomputed_and_ids_are_unique():
-    header, item_header, event = loadgen.split_envelope(FIXTURE_TEXT)
-    tpl = loadgen.group_template(event, 3)
-    data = loadgen.make_envelope(header, item_header, tpl, 5, "ab" * 16, 1_800_000_000.0)
+    header, item_header, event = payload.split_envelope(FIXTURE_TEXT)
+    tpl = payload.group_template(event, 3)
+    data = payload.make_envelope(header, item_header, tpl, 5, "ab" * 16, 1_800_000_000.0)
     envelope = protocol.parse_envelope(data)
     assert envelope.event_id == "ab" * 16
     item = envelope.event_item()
@@ -45,13 +45,13 @@ def test_envelope_length_is_recomputed_and_ids_are_unique():
 
 
 def test_groups_really_group_apart_and_events_of_a_group_together():
-    header, item_header, event = loadgen.split_envelope(FIXTURE_TEXT)
+    header, item_header, event = payload.split_envelope(FIXTURE_TEXT)
     hashes, names = set(), set()
     for g in range(50):
-        tpl = loadgen.group_template(event, g)
+        tpl = payload.group_template(event, g)
         per_group = set()
         for i in (g, g + 50):
-            data = loadgen.make_envelope(header, item_header, tpl, i, f"{i:032x}", 1.8e9)
+            data = payload.make_envelope(header, item_header, tpl, i, f"{i:032x}", 1.8e9)
             raw = json.loads(protocol.parse_envelope(data).event_item().payload)
             ev = normalize.normalize_event(raw, received=1.8e9)
             per_group.add(grouping.compute_grouping(ev).hash)
@@ -64,7 +64,7 @@ def test_groups_really_group_apart_and_events_of_a_group_together():
 
 @pytest.mark.parametrize("encoding", ["br", "gzip", "none"])
 def test_requests_are_prebuilt_with_the_right_framing(encoding):
-    prepared = loadgen.build_requests(FIXTURE_TEXT, DSN, 6, 4, encoding, jobs=1)
+    prepared = payload.build_requests(FIXTURE_TEXT, DSN, 6, 4, encoding, jobs=1)
     assert len(prepared.requests) == len(set(prepared.event_ids)) == 6
     raw = prepared.requests[4]
     head, _, body = raw.partition(b"\r\n\r\n")
@@ -79,32 +79,32 @@ def test_requests_are_prebuilt_with_the_right_framing(encoding):
 
 def test_parse_response_content_length_and_pipelined_rest():
     first = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ncontent-length: 13\r\n\r\n{"id": "abc"}'
-    assert loadgen.parse_response(first[:-1]) is None
-    assert loadgen.parse_response(first[:20]) is None
-    consumed, status, body, closes = loadgen.parse_response(first + b"HTTP/1.1 4")
+    assert http1.parse_response(first[:-1]) is None
+    assert http1.parse_response(first[:20]) is None
+    consumed, status, body, closes = http1.parse_response(first + b"HTTP/1.1 4")
     assert (consumed, status, body, closes) == (len(first), 200, b'{"id": "abc"}', False)
     closing = b"HTTP/1.1 413 Too Large\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"
-    assert loadgen.parse_response(closing) == (len(closing), 413, b"{}", True)
+    assert http1.parse_response(closing) == (len(closing), 413, b"{}", True)
 
 
 def test_parse_response_chunked():
     raw = b"HTTP/1.1 429 Too Many\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
-    assert loadgen.parse_response(raw[:-2]) is None
-    assert loadgen.parse_response(raw) == (len(raw), 429, b"abcde", False)
+    assert http1.parse_response(raw[:-2]) is None
+    assert http1.parse_response(raw) == (len(raw), 429, b"abcde", False)
 
 
 def test_parse_response_rejects_garbage():
     with pytest.raises(ValueError):
-        loadgen.parse_response(b"garbage\r\n\r\n")
+        http1.parse_response(b"garbage\r\n\r\n")
 
 
 def test_percentile_and_latency_summary():
     values = [i / 1000 for i in range(1, 101)]  # 1..100 ms
-    assert loadgen.percentile(values, 50) == 0.05
-    assert loadgen.percentile(values, 99) == 0.099
-    assert loadgen.percentile(values, 100) == 0.1
-    assert loadgen.percentile([], 50) is None
-    summary = loadgen.latency_summary(list(reversed(values)))
+    assert figures.percentile(values, 50) == 0.05
+    assert figures.percentile(values, 99) == 0.099
+    assert figures.percentile(values, 100) == 0.1
+    assert figures.percentile([], 50) is None
+    summary = figures.latency_summary(list(reversed(values)))
     assert summary["p50"] == 50.0 and summary["p95"] == 95.0 and summary["max"] == 100.0
 
 
