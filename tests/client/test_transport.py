@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import pytest
 from aggregator_client import AggregatorHandler
 
-from events import protocol, udp
+from events import datagram, protocol
 
 
 @pytest.fixture
@@ -41,8 +41,8 @@ def logger(request):
 
 def read_datagram(sock) -> tuple[protocol.Auth, dict]:
     data, _ = sock.recvfrom(65535)
-    auth, payload = udp.split_datagram(data)  # the server's own parser
-    event, _ = udp.decode_event(payload)
+    auth, payload = datagram.split_datagram(data)  # the server's own parser
+    event, _ = datagram.decode_event(payload)
     return auth, event
 
 
@@ -57,7 +57,7 @@ def test_udp_datagram_is_what_the_listener_accepts(udp_receiver, logger):
     auth, event = read_datagram(udp_receiver)
     assert auth.public_key == "pubkey" and auth.version == 7
     assert auth.client.startswith("aggregator-client/")
-    assert udp.payload_project(event) == 12
+    assert datagram.payload_project(event) == 12
     assert event["logentry"]["message"] == "charge %s failed" and event["release"] == "r1"
     assert event["exception"]["values"][0]["type"] == "ZeroDivisionError"
     assert handler.stats() == {"sent": 1}

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from events import udp, udp_stats
+from events import datagram, udp, udp_stats
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             help="socket receive buffer in bytes (default: UDP_RCVBUF_BYTES, 8 MiB)",
         )  # fmt: skip
         parser.add_argument(
-            "--max-datagram", type=int, default=udp.MAX_DATAGRAM_BYTES,
+            "--max-datagram", type=int, default=datagram.MAX_DATAGRAM_BYTES,
             help="larger datagrams are rejected as too_large (default %(default)s)",
         )  # fmt: skip
         parser.add_argument(
