@@ -1,10 +1,12 @@
-"""The embedded default's broker: a message file appears only whole."""
+"""The embedded default's broker: a message file appears only whole, and a worker asked to
+stop does not sit out kombu's polling wait."""
 
 import os
 import threading
 import time
 
 import pytest
+from celery.worker import state as worker_state
 from django.conf import settings
 from kombu import Connection
 
@@ -72,3 +74,37 @@ def test_a_reader_racing_slow_writers_gets_every_message_whole(connection, tmp_p
         thread.join()
     queue.close()
     assert got == {(w, i) for w in range(writers) for i in range(per_writer)}
+
+
+@pytest.mark.parametrize("flag, code", [("should_stop", 0), ("should_terminate", 1)])
+def test_waiting_for_messages_ends_once_the_worker_is_asked_to_stop(
+    connection, monkeypatch, flag, code
+):
+    # Celery's signal handlers set these (an exit code, 0 for a warm shutdown); its loop for
+    # polling brokers calls drain_events(timeout=2.0) and looks at them only in between.
+    queue = connection.SimpleQueue("work")
+    monkeypatch.setattr(worker_state, flag, code)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        connection.drain_events(timeout=5)
+    assert time.monotonic() - started < 1
+    queue.close()
+
+
+def test_waiting_for_messages_lasts_the_timeout_otherwise(connection, monkeypatch):
+    queue = connection.SimpleQueue("work")
+    monkeypatch.setattr(worker_state, "should_stop", False)  # Celery's "not stopping" values
+    monkeypatch.setattr(worker_state, "should_terminate", None)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        connection.drain_events(timeout=0.5)
+    assert time.monotonic() - started >= 0.5
+    queue.close()
+
+
+def test_a_waiting_message_is_still_delivered_while_stopping(connection, monkeypatch):
+    queue = connection.SimpleQueue("work")
+    queue.put({"n": 1})
+    monkeypatch.setattr(worker_state, "should_stop", 0)
+    assert queue.get(timeout=5).payload == {"n": 1}
+    queue.close()
