@@ -51,21 +51,26 @@ class Transport(filesystem.Transport):
     Channel = Channel
 
     def drain_events(self, connection, timeout=None):
-        """kombu's polling loop, which also ends when the worker is asked to stop.
+        """kombu's polling loop, which also ends, taking nothing, when the worker is asked
+        to stop.
 
         Celery's loop for brokers without async I/O waits here for up to 2 s and looks for a
-        shutdown request only between waits (twice, as it happens), so an idle worker took
-        6-8 s to stop on SIGTERM, past honcho's 5 s before SIGKILL.
+        shutdown request only between waits (and waits once more after it), so an idle
+        worker took 6-8 s to stop on SIGTERM, past honcho's 5 s before SIGKILL. Taking no
+        message once stopping matters too: under honcho the pool's processes get the same
+        SIGTERM, and a task handed to them then left the worker waiting for it until killed.
+        The message stays in the folder for the next worker.
         """
         started = monotonic()
         interval = self.polling_interval or 0
         if timeout and interval > timeout:
             interval = timeout
-        while True:
+        while not _stopping():
             try:
                 self.cycle.get(self._deliver, timeout=timeout)
                 return
             except Empty:
-                if _stopping() or (timeout is not None and monotonic() - started >= timeout):
-                    raise TimeoutError from None  # socket.timeout: Celery's loop goes round
+                if timeout is not None and monotonic() - started >= timeout:
+                    break
                 sleep(interval)
+        raise TimeoutError  # socket.timeout: Celery's loop goes round and sees the flag

@@ -102,9 +102,15 @@ def test_waiting_for_messages_lasts_the_timeout_otherwise(connection, monkeypatc
     queue.close()
 
 
-def test_a_waiting_message_is_still_delivered_while_stopping(connection, monkeypatch):
+def test_a_stopping_worker_takes_no_new_message(connection, monkeypatch, tmp_path):
+    # Under honcho the pool's processes get the same SIGTERM as the worker: a task handed to
+    # them now would leave the worker waiting for it until SIGKILL. It waits for the next one.
     queue = connection.SimpleQueue("work")
     queue.put({"n": 1})
     monkeypatch.setattr(worker_state, "should_stop", 0)
+    with pytest.raises(queue.Empty):
+        queue.get(timeout=5)
+    assert len([n for n in os.listdir(tmp_path) if n.endswith(".work.msg")]) == 1
+    monkeypatch.setattr(worker_state, "should_stop", None)
     assert queue.get(timeout=5).payload == {"n": 1}
     queue.close()
