@@ -27,3 +27,14 @@ def _tune_gc(**_kwargs) -> None:
 def _lower_priority(**_kwargs) -> None:
     # Before the pool starts: prefork children inherit it.
     priority.lower(settings.WORKER_NICE)
+
+
+@worker_process_init.connect
+def _own_process_group(**_kwargs) -> None:
+    # honcho (./run.sh) stops a process by signalling its whole process group, which would
+    # also kill the prefork children mid-task; the main process then waited for that task
+    # until SIGKILL. In groups of their own they finish it and leave when the main process
+    # closes the pool (or, if it dies, when their pipe to it closes). Only where asked for
+    # (the Procfile): a crash that kills the worker's group should still take them along.
+    if settings.WORKER_CHILDREN_OWN_GROUP:
+        os.setpgid(0, 0)

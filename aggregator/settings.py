@@ -136,6 +136,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The worker's CPU priority below the web's (nice 0-19; aggregator/priority.py): ingest
 # first in a burst, processing catches up after it.
 WORKER_NICE = env.int("WORKER_NICE", default=0)
+# Prefork children in process groups of their own (aggregator/celery.py), for supervisors
+# that stop a worker by signalling its group: the Procfile sets it, for honcho.
+WORKER_CHILDREN_OWN_GROUP = env.bool("WORKER_CHILDREN_OWN_GROUP", default=False)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     # Safety net: ingest kicks a drain itself; this catches anything a kick missed
