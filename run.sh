@@ -16,4 +16,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 python manage.py migrate --noinput
 python manage.py collectstatic --noinput --verbosity 0
 python manage.py bootstrap
-exec honcho start -f Procfile
+case "${WORKER_BEAT:-}" in
+    1 | true | True | TRUE | yes | on) exec honcho start -f Procfile web worker udp ;; # beat runs in the worker
+    *) exec honcho start -f Procfile ;;
+esac

@@ -7,12 +7,14 @@ from celery.signals import worker_init, worker_process_init
 from django.conf import settings
 
 from . import gc_tuning, priority
+from .embedded_beat import EmbeddedBeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
 
 app = Celery("aggregator")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.steps["worker"].add(EmbeddedBeat)  # off unless WORKER_BEAT
 
 
 @worker_init.connect

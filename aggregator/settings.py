@@ -139,6 +139,9 @@ WORKER_NICE = env.int("WORKER_NICE", default=0)
 # Prefork children in process groups of their own (aggregator/celery.py), for supervisors
 # that stop a worker by signalling its group: the Procfile sets it, for honcho.
 WORKER_CHILDREN_OWN_GROUP = env.bool("WORKER_CHILDREN_OWN_GROUP", default=False)
+# Beat as a thread of the worker (aggregator/embedded_beat.py), instead of a process of its
+# own: for one worker only, with no separate `celery beat`.
+WORKER_BEAT = env.bool("WORKER_BEAT", default=False)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     # Safety net: ingest kicks a drain itself; this catches anything a kick missed

@@ -179,7 +179,7 @@ def start_stack(stack: Stack, args) -> str:
                                     "--pool", args.worker_pool,
                                     "-n", f"bench-{port}@%h"])  # fmt: skip
     procs = [worker]
-    if not args.no_beat:
+    if not (args.no_beat or args.worker_beat):
         procs.append(stack.start("beat", [str(BIN / "celery"), "-A", "aggregator", "beat",
                                           "--loglevel", "INFO"]))  # fmt: skip
     web = stack.start("web", [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",

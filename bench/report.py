@@ -111,6 +111,8 @@ def _command_line(args) -> str:
     ):  # fmt: skip
         if value != default:
             parts.append(f"{flag} {value}")
+    if args.worker_beat:
+        parts.append("--worker-beat")
     return " ".join(parts)
 
 

@@ -66,6 +66,7 @@ APP_ENV = (
     "WORKER_NICE",
     "INGEST_FIRST_ABOVE",
     "INGEST_FIRST_MAX_BACKLOG",
+    "WORKER_BEAT",
 )
 
 
@@ -76,6 +77,7 @@ def run_once(args) -> dict:
     env.update(
         DATA_DIR=str(tmp / "data"), BASE_URL=f"http://127.0.0.1:{port}", PYTHONUNBUFFERED="1",
         WORKER_NICE=str(args.worker_nice), INGEST_FIRST_ABOVE=str(args.ingest_first_above),
+        WORKER_BEAT="1" if args.worker_beat else "0",
     )  # fmt: skip
     stack = Stack(args.backend, tmp, env)
     print(f"bench: {args.backend} stack in {tmp}", file=sys.stderr)
@@ -238,6 +240,11 @@ def parse_args(argv=None):
         help="INGEST_FIRST_ABOVE: drains wait while more events than this arrive per second",
     )
     parser.add_argument("--no-beat", action="store_true", help="do not start celery beat")
+    parser.add_argument(
+        "--worker-beat",
+        action="store_true",
+        help="WORKER_BEAT: beat as a thread of the worker, no beat process",
+    )
     parser.add_argument("--max-seconds", type=float, default=600, help="cap on the load phase")
     parser.add_argument("--stall-timeout", type=float, default=30,
                         help="give up draining after this long without progress")  # fmt: skip

@@ -177,3 +177,5 @@ def test_command_line_names_the_layout_only_where_it_differs_from_the_procfile()
     assert report._command_line(small).endswith(
         "--worker-pool solo --worker-concurrency 1 --ingest-first-above 2500"
     )
+    embedded_beat = run.parse_args(["--backend", "postgres", "--worker-beat"])
+    assert report._command_line(embedded_beat).endswith("--concurrency 32 --worker-beat")

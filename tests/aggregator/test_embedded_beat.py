@@ -1,0 +1,59 @@
+"""WORKER_BEAT: a real worker with beat as a thread sends and runs the periodic tasks itself,
+with no beat process, and stops cleanly; without it, nothing periodic happens."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.faults.harness import APP_ENV
+
+ROOT = Path(__file__).resolve().parents[2]
+DRAIN = "events.tasks.process_ingest_queue"  # every 2 s in CELERY_BEAT_SCHEDULE
+
+
+@pytest.fixture
+def migrated(tmp_path):
+    # The drain task reads the ingest queue and the database: give it a real (empty) one.
+    env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
+    env.update(DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT, env=env, check=True, timeout=120,
+    )  # fmt: skip
+    return tmp_path
+
+
+def _wait_for(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_the_worker_runs_the_schedule_itself_and_stops_cleanly(start_worker, migrated):
+    proc = start_worker(pool="solo", concurrency=1, WORKER_BEAT="1")
+
+    def log():
+        return proc.log_path.read_text(errors="replace")
+
+    ran = _wait_for(lambda: log().count(f"Task {DRAIN}[") >= 2 and " succeeded in " in log(), 30)
+    assert ran, log()
+    assert "Sending due task drain-ingest-queue" in log()
+    os.killpg(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0, log()
+    assert list(migrated.glob("celerybeat-schedule*"))  # beat saved its schedule on the way out
+
+
+def test_without_it_the_worker_sends_nothing_periodic(start_worker, migrated):
+    proc = start_worker(pool="solo", concurrency=1)
+    time.sleep(5)  # the drain is due every 2 s
+    text = proc.log_path.read_text(errors="replace")
+    assert f"Task {DRAIN}[" not in text
+    assert "Sending due task" not in text
