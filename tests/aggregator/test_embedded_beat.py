@@ -37,8 +37,15 @@ def _wait_for(predicate, timeout: float) -> bool:
     return True
 
 
-def test_the_worker_runs_the_schedule_itself_and_stops_cleanly(start_worker, migrated):
-    proc = start_worker(pool="solo", concurrency=1, WORKER_BEAT="1")
+@pytest.mark.parametrize("pool, concurrency", [("solo", 1), ("prefork", 2)])
+def test_the_worker_runs_the_schedule_itself_and_stops_cleanly(
+    start_worker, migrated, pool, concurrency
+):
+    # As ./run.sh runs it (the Procfile sets WORKER_CHILDREN_OWN_GROUP), and stopped as
+    # honcho stops it: SIGTERM to the process group.
+    proc = start_worker(
+        pool=pool, concurrency=concurrency, WORKER_BEAT="1", WORKER_CHILDREN_OWN_GROUP="1"
+    )
 
     def log():
         return proc.log_path.read_text(errors="replace")
