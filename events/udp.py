@@ -1,8 +1,7 @@
 """UDP ingestion (protocols.md §8): raven's datagrams, the same checks as HTTP, the same queue.
 
-A datagram is `<X-Sentry-Auth value>\\n\\n<payload>`, the payload base64(zlib(JSON)) as raven
-sends it, or plain zlib, or plain JSON. UDP has no answer, so a bad datagram is counted under
-a reason (see REASONS) and logged at a limited pace instead of answered.
+UDP has no answer, so a bad datagram (its format: `events/datagram.py`) is counted under a
+reason (see REASONS) and logged at a limited pace instead of answered.
 
 Three parts:
 - pure functions in `events/datagram.py`: `split_datagram` (size, auth header) and
