@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "projects",
     "events",
+    "events.dashboard",
     "digests",
     "alerts",
     "api",
@@ -182,7 +183,7 @@ INGEST_VISIBILITY_TIMEOUT = env.int("INGEST_VISIBILITY_TIMEOUT", default=120)
 # Past this many queued events ingest answers 429 + Retry-After instead of growing the queue
 # (50,000 brotli envelopes of the benchmark are ~170 MB of Redis memory).
 INGEST_MAX_BACKLOG = env.int("INGEST_MAX_BACKLOG", default=50_000)
-# Ingest first (events/pacing.py): while more events than this arrive per second, drains wait,
+# Ingest first (events/processing/pacing.py): while more events than this arrive per second, drains wait,
 # unless the backlog has reached INGEST_FIRST_MAX_BACKLOG. 0 turns it off.
 INGEST_FIRST_ABOVE = env.int("INGEST_FIRST_ABOVE", default=0)
 INGEST_FIRST_MAX_BACKLOG = env.int("INGEST_FIRST_MAX_BACKLOG", default=INGEST_MAX_BACKLOG // 2)

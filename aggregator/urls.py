@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("events.ingest_urls")),
-    path("", include("events.airbrake_urls")),  # Airbrake/Errbit notifier API
+    path("", include("events.ingest.urls")),
+    path("", include("events.ingest.airbrake_urls")),  # Airbrake/Errbit notifier API
     path("api/0/", include("api.urls")),  # the Sentry-style REST API
     path("settings/tokens/", include("api.token_urls")),  # personal API tokens
     path("admin/", admin.site.urls),
@@ -11,5 +11,5 @@ urlpatterns = [
     path("notifications/", include("digests.urls")),
     path("", include("alerts.urls")),
     path("", include("projects.urls")),  # before events: /orgs/<org>/projects/new/
-    path("", include("events.urls")),
+    path("", include("events.dashboard.urls")),
 ]

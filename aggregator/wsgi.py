@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
 
 django_application = get_wsgi_application()
 
-from events.ingest_wsgi import IngestFastPath  # noqa: E402  (needs Django set up)
+from events.ingest.wsgi import IngestFastPath  # noqa: E402  (needs Django set up)
 
 # SDK ingest skips the middleware stack; everything else is plain Django.
 application = IngestFastPath(django_application)

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from digests.prefs import unsubscribe_url
-from events.presenters import present_event
+from events.issues.presenters import present_event
 
 TOP_FRAMES = 5
 MAX_LINE = 200

@@ -24,7 +24,7 @@ KEEP_MINUTES = 24 * 60  # the longest frequency window a rule may have
 
 
 def outcome_dicts(outcomes) -> list[dict]:
-    """`events.digest.Outcome`s as the plain values a task message carries."""
+    """`events.processing.store.Outcome`s as the plain values a task message carries."""
     return [
         {
             "issue_id": o.issue_id,

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from events.pagination import paginate
+from events.issues.pagination import paginate
 
 from . import cursors, serializers
 

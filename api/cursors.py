@@ -1,4 +1,4 @@
-"""Sentry-style cursors and `Link` headers over our keyset pages (`events.pagination`).
+"""Sentry-style cursors and `Link` headers over our keyset pages (`events.issues.pagination`).
 
 Sentry writes a cursor as `value:offset:is_prev`. Ours has the same three parts, meaning
 `sort key:id:is_prev`: the sort key of the row the page starts after (a datetime as integer
@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from events.pagination import Page
+from events.issues.pagination import Page
 
 _CURSOR = re.compile(r"^(-?\d{1,18}):(\d{1,18}):([01])$")  # fits 64-bit columns
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -23,7 +23,7 @@ class BadCursor(ValueError):
 
 
 def to_internal(cursor: str | None, *, is_datetime: bool) -> str | None:
-    """Our API cursor -> the `events.pagination` form ("n~value~id"); None for no cursor."""
+    """Our API cursor -> the `events.issues.pagination` form ("n~value~id"); None for no cursor."""
     if not cursor:
         return None
     match = _CURSOR.match(cursor)

@@ -1,5 +1,5 @@
 """Issues and events of the REST API: lists (search, sort, cursor), bulk and single changes
-(`updates.py` -> `events.triage`), events and tag facets. Access from `projects.access`."""
+(`updates.py` -> `events.issues.triage`), events and tag facets. Access from `projects.access`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events import reads, triage
+from events.issues import reads, triage
 from events.models import Event, Issue
 from projects import access
 

@@ -1,6 +1,6 @@
 """The API's issue reads: list parameters -> one keyset page, and the per-page extras
 (users affected, event counts over time). Built from the dashboard's parts: the query
-language (`events.search`) and keyset pagination (`events.pagination`).
+language (`events.issues.search`) and keyset pagination (`events.issues.pagination`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from events import charts, search
+from events.issues import charts, search
+from events.issues.pagination import Page, paginate
 from events.models import Issue, IssueHourlyCount, IssueTag
-from events.pagination import Page, paginate
 
 from . import cursors
 
@@ -43,7 +43,7 @@ class BadParameter(ValueError):
 class ListParams:
     query: search.IssueQuery
     sort: str = "date"
-    cursor: str | None = None  # in events.pagination form
+    cursor: str | None = None  # in events.issues.pagination form
     limit: int = MAX_LIMIT
     stats_period: str = "24h"
     since_hours: int | None = None

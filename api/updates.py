@@ -1,4 +1,4 @@
-"""Issue changes sent to the API (Sentry's PUT body) -> calls into `events.triage`.
+"""Issue changes sent to the API (Sentry's PUT body) -> calls into `events.issues.triage`.
 
 {"status": "resolved"}                      {"status": "ignored", "statusDetails":
 {"status": "muted", "snoozeDuration": 60}       {"ignoreDuration": 30, "ignoreCount": 100}}
@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from rest_framework import serializers
 
-from events import triage
+from events.issues import triage
 from events.models import Issue
 
 STATUSES = ("resolved", "unresolved", "ignored", "muted")

@@ -65,7 +65,7 @@ def fill(n_issues: int, n_events: int):
     from django.db import connection
 
     from events.models import Event, Issue, IssueHourlyCount, IssueTag
-    from events.normalize import normalize_event
+    from events.processing.normalize import normalize_event
     from projects.models import Membership, Organization, Project
 
     call_command("migrate", verbosity=0)

@@ -12,7 +12,7 @@ one minute to the next; they miss cache and memory effects, so check big changes
 bench/run.py too.
 
 Only pure modules are imported (no Django set-up, no database), so the stages follow
-events/digest.py's `prepare` step by step rather than calling it.
+events/processing/prepare.py's `prepare` step by step rather than calling it.
 """
 
 from __future__ import annotations
@@ -36,18 +36,9 @@ if not __package__:  # run as a script: the repository root makes `bench.*` impo
 import orjson  # noqa: E402
 
 from bench import payload  # noqa: E402
-from events import (  # noqa: E402
-    compression,
-    eventcheck,
-    fields,
-    grouping,
-    normalize,
-    protocol,
-    scrub,
-    tags,
-    titles,
-    trim,
-)
+from events import fields  # noqa: E402
+from events.processing import grouping, normalize, scrub, tags, titles, trim  # noqa: E402
+from events.wire import compression, eventcheck, protocol  # noqa: E402
 
 RECEIVED = 1.8e9  # the envelopes' timestamp, so normalize keeps it
 COLLECTED = re.compile(rb"Collected : (\d+)")
@@ -81,7 +72,7 @@ def _normalized(raw: bytes) -> dict:
 
 
 def _prepare(body: bytes) -> None:
-    """The worker's steps for one queued envelope, in events/digest.py's order."""
+    """The worker's steps for one queued envelope, in events/processing/prepare.py's order."""
     event = normalize.normalize_event(
         orjson.loads(_event_bytes(body)), received=RECEIVED, trusted=True
     )
@@ -93,7 +84,7 @@ def _prepare(body: bytes) -> None:
 
 
 def _edge_check(data: bytes) -> None:
-    """As events/ingest_views.py: the body's event id only when the header has none."""
+    """As events/ingest/sentry.py: the body's event id only when the header has none."""
     envelope = protocol.parse_envelope(data)
     eventcheck.check_event_json(envelope.event_item().payload, want_id=envelope.event_id is None)
 

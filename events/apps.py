@@ -6,7 +6,8 @@ class EventsConfig(AppConfig):
     verbose_name = "Events"
 
     def ready(self):
-        from . import signals, triage
+        from . import signals
+        from .issues import triage
 
         # Regressions and ends of ignores appear in the issue's activity log.
         signals.issue_regressed.connect(

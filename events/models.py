@@ -1,6 +1,6 @@
 """Stored data: issues (groups of events), events, and the counters the dashboard reads.
 
-Rows here are written by one path, `events.digest.store_batch`; see there for how the
+Rows here are written by one path, `events.processing.store.store_batch`; see there for how the
 counters stay exact under concurrent workers and redelivered messages.
 """
 

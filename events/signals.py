@@ -9,7 +9,7 @@ issue_created = Signal()
 issue_regressed = Signal()
 issue_unignored = Signal()  # an ignored issue passed its duration or event count
 
-# Once per stored batch, after the per-issue signals: `outcomes` is a list of digest.Outcome
+# Once per stored batch, after the per-issue signals: `outcomes` is a list of store.Outcome
 # (issue, project, new event count and ids, created/regressed/unignored). Frequency and
 # every-event notification rules hang off this one.
 batch_stored = Signal()

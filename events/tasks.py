@@ -4,7 +4,8 @@ import logging
 
 from celery import shared_task
 
-from . import drain, handoff
+from .ingest import handoff
+from .processing import drain
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 import pytest
 from django.conf import settings
 
-from events import keys
+from events.ingest import keys
 from events.queue import get_queue
 from tests.factories import ProjectFactory
 

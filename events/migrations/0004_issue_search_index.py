@@ -3,7 +3,7 @@
 A stored generated tsvector column with a GIN index: PostgreSQL computes it on every write
 (the write path's INSERTs need not know about it), and a search never re-evaluates the
 expression per row. The column is unknown to the Django model on purpose: it exists on
-PostgreSQL only; `events.search` queries it with raw SQL.
+PostgreSQL only; `events.issues.search` queries it with raw SQL.
 
 Punctuation becomes spaces so `app.main` or `views.py` index as plain words, and CamelCase
 words are indexed whole and split (`KeyError` -> keyerror, key, error).

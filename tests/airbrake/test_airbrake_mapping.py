@@ -2,7 +2,8 @@
 
 import pytest
 
-from events import airbrake, grouping, normalize, titles
+from events.processing import grouping, normalize, titles
+from events.wire import airbrake
 from tests.airbrake.payloads import BILLION_LAUGHS, EXTERNAL_ENTITY, HOPTOAD_XML, pybrake_notice
 
 

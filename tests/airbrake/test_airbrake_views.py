@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from events import digest
+from events.processing import prepare, store
 from tests.airbrake.payloads import BILLION_LAUGHS, EXTERNAL_ENTITY, HOPTOAD_XML, pybrake_notice
 from tests.factories import ProjectFactory, ProjectKeyFactory
 
@@ -35,7 +35,7 @@ def test_notice_is_queued_as_a_store_event(client, ingest_queue, project, key, h
     [message] = ingest_queue.read(10, 60)
     payload = message.payload
     assert (payload.kind, payload.content_encoding, payload.project_id) == ("store", "", project.id)
-    prepared = digest.prepare(payload)
+    prepared = prepare.prepare(payload)
     assert prepared.event_id == body["id"]
     assert prepared.title == "RuntimeError: wrapped" and prepared.culprit == "app.py in <module>"
     assert prepared.environment == "staging"
@@ -148,7 +148,7 @@ def test_v2_xml_notice_is_queued(client, ingest_queue, project, key):
     assert response["Content-Type"].startswith("application/xml")
     assert b"<notice><id>" in response.content and b"/locate/" in response.content
     [message] = ingest_queue.read(10, 60)
-    prepared = digest.prepare(message.payload)
+    prepared = prepare.prepare(message.payload)
     assert prepared.title == "RuntimeError: boom" and prepared.culprit == "users#create"
     assert prepared.project_id == project.id and prepared.release == "1.2.3"
 
@@ -194,9 +194,9 @@ def test_locate_redirects_staff_to_the_issue(client, admin_user):
     payload_event = python_error()
     from events.queue import QueuedPayload
 
-    prepared = digest.prepare(QueuedPayload(project.id, payload_event["event_id"], 1.0, "store", "",
+    prepared = prepare.prepare(QueuedPayload(project.id, payload_event["event_id"], 1.0, "store", "",
                                             json.dumps(payload_event).encode()))  # fmt: skip
-    digest.store_batch([prepared])
+    store.store_batch([prepared])
     event = Event.objects.get(event_id=payload_event["event_id"])
     url = f"/locate/{payload_event['event_id']}/"
     assert client.get(url).status_code == 302  # to the login page

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api import cursors, shapes
-from events.pagination import Page
+from events.issues.pagination import Page
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import brotli
 import pytest
 
 from bench import figures, http1, loadgen, payload, report
-from events import grouping, normalize, protocol, titles
+from events.processing import grouping, normalize, titles
+from events.wire import protocol
 
 FIXTURE_TEXT = json.loads(payload.FIXTURE.read_text())["raw_envelope_text"]
 DSN = payload.parse_dsn("http://0123456789abcdef0123456789abcdef@127.0.0.1:8123/7")
@@ -147,16 +148,16 @@ def test_check_issues():
 
 def test_summarize_collapsed():
     lines = [
-        'process 7:"celery worker";<module> (celery:1);drain (events/drain.py:100);'
-        "prepare (events/digest.py:90) 6",
-        "<module> (celery:1);drain (events/drain.py:100);execute (/x/site-packages/psycopg/cursor.py:7) 4",
+        'process 7:"celery worker";<module> (celery:1);drain (events/processing/drain.py:100);'
+        "prepare (events/processing/digest.py:90) 6",
+        "<module> (celery:1);drain (events/processing/drain.py:100);execute (/x/site-packages/psycopg/cursor.py:7) 4",
         "bad line",
     ]
     summary = figures.summarize_collapsed(lines)
     assert summary["samples"] == 10
-    assert summary["own"][0] == ("events/digest.py:prepare", 60.0)
+    assert summary["own"][0] == ("events/processing/digest.py:prepare", 60.0)
     assert ("psycopg/cursor.py:execute", 40.0) in summary["own"]
-    assert ("events/drain.py:drain", 100.0) in summary["total"]
+    assert ("events/processing/drain.py:drain", 100.0) in summary["total"]
 
 
 def test_uncommitted_summary():

@@ -7,7 +7,7 @@ import pytest
 from aggregator_client import AggregatorHandler
 from aggregator_client.event import InApp, build_event, exception_chain, level_name, shrink
 
-from events import grouping, normalize, titles
+from events.processing import grouping, normalize, titles
 
 log = logging.getLogger("tests.client")
 

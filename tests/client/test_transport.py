@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import pytest
 from aggregator_client import AggregatorHandler
 
-from events import datagram, protocol
+from events.wire import datagram, protocol
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from events import drain
 from events.models import Issue
+from events.processing import drain
 from events.queue import QueuedPayload, get_queue
 from projects.models import Membership
 from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory

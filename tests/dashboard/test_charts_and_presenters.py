@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
-from events import charts
-from events.presenters import present_event
+from events.issues import charts
+from events.issues.presenters import present_event
 
 NOW = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from events.issues.pagination import paginate
 from events.models import Issue
-from events.pagination import paginate
 from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db

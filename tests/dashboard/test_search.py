@@ -3,9 +3,9 @@
 import pytest
 from django.db import connection
 
-from events import search
+from events.issues import search
+from events.issues.search import IssueQuery, parse
 from events.models import Issue
-from events.search import IssueQuery, parse
 from tests.payloads import message_event, python_error
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from events import triage
+from events.issues import triage
 from events.models import Activity, Issue
 from tests.dashboard.conftest import store
 from tests.payloads import python_error

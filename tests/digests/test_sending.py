@@ -144,7 +144,7 @@ def test_no_secrets_from_the_event(world, smtp_server, ingest_queue):
     import json
     import time
 
-    from events import drain
+    from events.processing import drain
     from events.queue import QueuedPayload
     from tests.payloads import python_error
 

@@ -103,7 +103,7 @@ def test_chunked_body_with_key_in_query_like_node(live_stack):
 
 
 def test_browser_preflight_and_cors_headers_on_the_real_server(live_stack):
-    """Ingest runs outside Django's middleware (events/ingest_wsgi.py): CORS must still hold."""
+    """Ingest runs outside Django's middleware (events/ingest/wsgi.py): CORS must still hold."""
     project = ProjectFactory()
     host, port = live_stack.base_url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=10)

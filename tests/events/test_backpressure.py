@@ -7,9 +7,9 @@ import uuid
 import pytest
 from django.db import OperationalError
 
-from events import handoff, keys, ratelimit
+from events.ingest import handoff, keys, ratelimit
 from events.queue import QueuedPayload
-from events.spool import Spool
+from events.queue.spool import Spool
 from tests.factories import ProjectFactory, ProjectKeyFactory
 from tests.payloads import auth_header, python_error
 

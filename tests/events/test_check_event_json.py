@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events import eventcheck, protocol
-from events.eventcheck import check_event_json
-from events.protocol import MAX_EVENT_BYTES, MAX_JSON_DEPTH, ProtocolError
+from events.wire import eventcheck, protocol
+from events.wire.eventcheck import check_event_json
+from events.wire.protocol import MAX_EVENT_BYTES, MAX_JSON_DEPTH, ProtocolError
 from tests.events.test_protocol import EVENT, FIXTURE, FUZZ, mutated, raises
 
 HEX = "df67a0b2c1d34e5f8a9b0c1d2e3f4a5b"

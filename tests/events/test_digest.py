@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection, transaction
 
-from events import digest, drain, fields, protocol, signals
+from events import fields, signals
 from events.models import Event, FailedPayload, Issue, IssueHourlyCount, IssueTag
+from events.processing import drain, prepare, store
 from events.queue import QueuedPayload
+from events.wire import protocol
 from tests.factories import ProjectFactory
 from tests.payloads import envelope, message_event, python_error
 
@@ -184,7 +186,7 @@ def _store_concurrently(batches) -> tuple[list, list]:
 
     def store(batch):
         try:
-            outcomes.extend(digest.store_batch(batch))
+            outcomes.extend(store.store_batch(batch))
         except Exception as exc:  # pragma: no cover - reported by the caller
             errors.append(exc)
         finally:
@@ -203,7 +205,7 @@ def _store_concurrently(batches) -> tuple[list, list]:
 def test_concurrent_batches_with_the_same_new_fingerprint_make_one_issue(ingest_queue):
     project = ProjectFactory()
     batches = [
-        [digest.prepare(_payload(project, python_error())) for _ in range(20)] for _ in range(4)
+        [prepare.prepare(_payload(project, python_error())) for _ in range(20)] for _ in range(4)
     ]
     _outcomes, errors = _store_concurrently(batches)
     assert errors == []
@@ -219,11 +221,11 @@ def test_concurrent_batches_on_resolved_issues_regress_each_once_with_exact_coun
     the same issues neither deadlock nor lose a count, and exactly one sees the regression."""
     project = ProjectFactory()
     kinds = ("ValueError", "KeyError", "TypeError")
-    digest.store_batch([digest.prepare(_payload(project, python_error(type_=k))) for k in kinds])
+    store.store_batch([prepare.prepare(_payload(project, python_error(type_=k))) for k in kinds])
     Issue.objects.filter(project=project).update(status=Issue.Status.RESOLVED)
     batches = [
         [
-            digest.prepare(_payload(project, python_error(type_=kinds[(i + n) % 3])))
+            prepare.prepare(_payload(project, python_error(type_=kinds[(i + n) % 3])))
             for n in range(30)
         ]
         for i in range(4)
@@ -243,11 +245,11 @@ def test_issue_counters_are_read_under_a_lock_so_a_slow_writer_loses_no_count(in
     """The issue row is read, worked out in Python and written back: a second writer that
     read it while the first had not committed would overwrite the first one's count."""
     project = ProjectFactory()
-    (outcome,) = digest.store_batch([digest.prepare(_payload(project, python_error()))])
+    (outcome,) = store.store_batch([prepare.prepare(_payload(project, python_error()))])
     issue_id = outcome.issue_id
 
     def stored(n):
-        return [(digest.prepare(_payload(project, python_error())), issue_id) for _ in range(n)]
+        return [(prepare.prepare(_payload(project, python_error())), issue_id) for _ in range(n)]
 
     first_batch, second_batch = stored(3), stored(5)
     first_wrote = threading.Event()
@@ -255,7 +257,7 @@ def test_issue_counters_are_read_under_a_lock_so_a_slow_writer_loses_no_count(in
     def slow_first():
         try:
             with transaction.atomic():
-                digest._update_issues(first_batch, set())
+                store._update_issues(first_batch, set())
                 first_wrote.set()
                 time.sleep(0.5)  # holds the transaction open
         finally:
@@ -265,7 +267,7 @@ def test_issue_counters_are_read_under_a_lock_so_a_slow_writer_loses_no_count(in
         try:
             first_wrote.wait(5)
             with transaction.atomic():
-                digest._update_issues(second_batch, set())
+                store._update_issues(second_batch, set())
         finally:
             connection.close()
 

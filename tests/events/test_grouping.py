@@ -1,4 +1,4 @@
-"""Grouping v1 (events/grouping.py): corpus of real SDK shapes plus one table per rule."""
+"""Grouping v1 (events/processing/grouping.py): corpus of real SDK shapes plus one table per rule."""
 
 import json
 from itertools import combinations
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from events.grouping import GROUPING_VERSION, GroupingResult, compute_grouping
-from events.normalize import normalize_event
+from events.processing.grouping import GROUPING_VERSION, GroupingResult, compute_grouping
+from events.processing.normalize import normalize_event
 
 CORPUS_DIR = Path(__file__).parent / "grouping_corpus"
 RECEIVED = 1795773403.0

@@ -1,4 +1,4 @@
-"""normalize_event (events/normalize.py): one table per rule, plus a never-raises property."""
+"""normalize_event (events/processing/normalize.py): one table per rule, plus a never-raises property."""
 
 import copy
 import json
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events.grouping import compute_grouping
-from events.normalize import LEVELS, normalize_event
-from events.titles import event_culprit, event_metadata, event_title, event_type
+from events.processing.grouping import compute_grouping
+from events.processing.normalize import LEVELS, normalize_event
+from events.processing.titles import event_culprit, event_metadata, event_title, event_type
 
 RECEIVED = datetime(2026, 11, 27, 9, 52, 39, tzinfo=UTC).timestamp()
 
@@ -572,7 +572,7 @@ def _corpus_payloads():
 
 
 def test_trusted_input_gives_the_same_event_and_never_shares_a_container_twice():
-    from events import scrub, trim
+    from events.processing import scrub, trim
 
     payloads = list(_corpus_payloads())
     assert len(payloads) > 50

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from events import drain, pacing
 from events.models import Event
+from events.processing import drain, pacing
 from tests.events.test_digest import enqueue
 from tests.factories import ProjectFactory
 from tests.payloads import python_error

@@ -1,4 +1,4 @@
-"""Tests for events.protocol (pure functions, no database)."""
+"""Tests for events.wire.protocol (pure functions, no database)."""
 
 import base64
 import contextlib
@@ -15,9 +15,9 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events import protocol
-from events.compression import decompress
-from events.protocol import (
+from events.wire import protocol
+from events.wire.compression import decompress
+from events.wire.protocol import (
     MAX_EVENT_BYTES,
     MAX_JSON_DEPTH,
     Auth,

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.scrub import FILTERED, is_sensitive_key, scrub_event, scrub_string
+from events.processing.scrub import FILTERED, is_sensitive_key, scrub_event, scrub_string
 from tests.payloads import FIXTURES
 
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from events import drain
 from events.models import Event
+from events.processing import drain
 from tests.factories import ProjectFactory
 from tests.payloads import FIXTURES, auth_header
 

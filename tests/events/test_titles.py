@@ -1,4 +1,4 @@
-"""Titles, culprits, types and metadata (events/titles.py), checked against real Sentry output."""
+"""Titles, culprits, types and metadata (events/processing/titles.py), checked against real Sentry output."""
 
 import json
 import re
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from events.normalize import normalize_event
-from events.titles import (
+from events.processing.normalize import normalize_event
+from events.processing.titles import (
     event_culprit,
     event_metadata,
     event_title,

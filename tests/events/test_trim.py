@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.trim import ELLIPSIS, Limits, bounded_dump, trim_event
+from events.processing.trim import ELLIPSIS, Limits, bounded_dump, trim_event
 from tests.payloads import FIXTURES
 
 

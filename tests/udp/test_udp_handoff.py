@@ -8,10 +8,10 @@ import pytest
 import redis
 from django.conf import settings
 
-from events import handoff, udp, udp_stats
-from events.keys import KeyInfo
+from events.ingest import handoff, udp, udp_stats
+from events.ingest.keys import KeyInfo
 from events.queue import QueuedPayload
-from events.spool import Spool
+from events.queue.spool import Spool
 from tests.udp.datagrams import datagram, raven_event
 
 KEY = "a" * 32

@@ -8,9 +8,11 @@ import zlib
 
 import pytest
 
-from events import digest, protocol, udp, udp_stats
-from events.handoff import Overloaded
-from events.keys import KeyInfo, KeysUnavailable
+from events.ingest import udp, udp_stats
+from events.ingest.handoff import Overloaded
+from events.ingest.keys import KeyInfo, KeysUnavailable
+from events.processing import prepare
+from events.wire import protocol
 from tests.udp.datagrams import datagram, header, raven_event
 
 KEY = "a" * 32
@@ -101,7 +103,7 @@ def test_datagram_table(name, build, reason):
         assert stats.accepted == 1 and not stats.rejected, harness.logged
         [payload] = harness.handed
         assert (payload.project_id, payload.kind, payload.content_encoding) == (7, "store", "")
-        assert digest.decode(payload)[0]["level"] == 40  # what the worker reads
+        assert prepare.decode(payload)[0]["level"] == 40  # what the worker reads
         assert payload.client_ip == "127.0.0.1"
     else:
         assert stats.accepted == 0 and dict(stats.rejected) == {reason: 1}, harness.logged
@@ -153,7 +155,7 @@ def test_memory_bound_drops_and_counts():
 
 def test_reject_log_is_rate_limited(caplog):
     log = udp_stats.RejectLog(interval=60)
-    with caplog.at_level(logging.WARNING, logger="events.udp"):
+    with caplog.at_level(logging.WARNING, logger="events.ingest.udp"):
         for _ in range(100):
             log("bad_json", "invalid JSON", ("10.0.0.1", 5))
         log("unknown_key", "who?", ("10.0.0.1", 5))

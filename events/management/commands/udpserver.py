@@ -1,11 +1,12 @@
-"""`manage.py udpserver [--bind 127.0.0.1:9001]`: the raven UDP listener (events/udp.py)."""
+"""`manage.py udpserver [--bind 127.0.0.1:9001]`: the raven UDP listener (events/ingest/udp.py)."""
 
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from events import datagram, udp, udp_stats
+from events.ingest import udp, udp_stats
+from events.wire import datagram
 
 
 class Command(BaseCommand):

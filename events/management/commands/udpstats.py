@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from events import udp, udp_stats
+from events.ingest import udp, udp_stats
 
 
 class Command(BaseCommand):

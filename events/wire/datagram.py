@@ -2,7 +2,7 @@
 
 A datagram is `<X-Sentry-Auth value>\\n\\n<payload>`, the payload base64(zlib(JSON)) as raven
 sends it, or plain zlib, or plain JSON. Every refusal is a `Rejected` with a reason from
-`events.udp.REASONS`, which the listener counts.
+`events.ingest.udp.REASONS`, which the listener counts.
 """
 
 from __future__ import annotations

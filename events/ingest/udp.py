@@ -1,10 +1,10 @@
 """UDP ingestion (protocols.md §8): raven's datagrams, the same checks as HTTP, the same queue.
 
-UDP has no answer, so a bad datagram (its format: `events/datagram.py`) is counted under a
+UDP has no answer, so a bad datagram (its format: `events/wire/datagram.py`) is counted under a
 reason (see REASONS) and logged at a limited pace instead of answered.
 
 Three parts:
-- pure functions in `events/datagram.py`: `split_datagram` (size, auth header) and
+- pure functions in `events/wire/datagram.py`: `split_datagram` (size, auth header) and
   `decode_event` (payload -> event);
 - `Listener`: the checks that need the database and the queue (key, project, rate limit,
   hand-off), run on one processing thread so that the asyncio loop only receives;
@@ -25,15 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import protocol
-from .datagram import (
+from events.queue import QueuedPayload
+from events.wire import protocol
+from events.wire.datagram import (
     MAX_DATAGRAM_BYTES,
     Rejected,
     decode_event,
     payload_project,
     split_datagram,
 )
-from .queue import QueuedPayload
+
 from .udp_stats import RejectLog, Stats
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from functools import cache
 
 from django.conf import settings
 
-from .queue import get_queue
+from events.queue import get_queue
 
 log = logging.getLogger(__name__)
 

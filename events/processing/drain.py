@@ -11,14 +11,17 @@ import queue as queue_module
 import threading
 import time
 
+import orjson
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, transaction
 
+from events import signals
+from events.models import FailedPayload
+from events.queue import Message, get_queue
+from events.wire import protocol
 from projects.models import Project
 
-from . import digest, pacing, protocol, signals
-from .models import FailedPayload
-from .queue import Message, get_queue
+from . import pacing, prepare, store
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ def _keep_failed(message: Message, reason: str) -> None:
     )
 
 
-def _prepare_all(messages: list[Message]) -> tuple[list[digest.PreparedEvent], list[tuple]]:
+def _prepare_all(messages: list[Message]) -> tuple[list[prepare.PreparedEvent], list[tuple]]:
     """Pure work, done before the transaction so write locks are held only for writing."""
     prepared, failed = [], []
     # A project deleted while its events were queued: its rows would break the batch's
@@ -48,7 +51,7 @@ def _prepare_all(messages: list[Message]) -> tuple[list[digest.PreparedEvent], l
             failed.append((message, f"project {message.payload.project_id} no longer exists"))
             continue
         try:
-            prepared.append(digest.prepare(message.payload))
+            prepared.append(prepare.prepare(message.payload))
         except protocol.ProtocolError as exc:
             failed.append((message, f"invalid payload: {exc.detail}"))
         except Exception as exc:  # a bug of ours on valid input: keep the payload, go on
@@ -57,7 +60,7 @@ def _prepare_all(messages: list[Message]) -> tuple[list[digest.PreparedEvent], l
     return prepared, failed
 
 
-# Longer than the edge's interval between drain requests (events/handoff.py).
+# Longer than the edge's interval between drain requests (events/ingest/handoff.py).
 DRAIN_LINGER = 0.6
 LINGER_POLL = 0.1
 HOLD_POLL = 0.05
@@ -66,9 +69,9 @@ HOLD_POLL = 0.05
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-def _store(prepared: list[digest.PreparedEvent]) -> list[digest.Outcome]:
+def _store(prepared: list[prepare.PreparedEvent]) -> list[store.Outcome]:
     try:
-        return digest.store_batch(prepared)
+        return store.store_batch(prepared)
     except TRANSIENT:
         raise
     except Exception:
@@ -77,32 +80,32 @@ def _store(prepared: list[digest.PreparedEvent]) -> list[digest.Outcome]:
         outcomes = []
         for event in prepared:
             try:
-                outcomes.extend(digest.store_batch([event]))
+                outcomes.extend(store.store_batch([event]))
             except TRANSIENT:
                 raise
             except Exception as exc:
                 log.exception("could not store event %s", event.event_id)
                 FailedPayload.objects.create(
                     project_id=event.project_id, reason=f"{type(exc).__name__}: {exc}",
-                    meta=b"", body=digest.orjson.dumps(event.data),
+                    meta=b"", body=orjson.dumps(event.data),
                 )  # fmt: skip
         return outcomes
 
 
-def _emit(outcomes: list[digest.Outcome]) -> None:
+def _emit(outcomes: list[store.Outcome]) -> None:
     """After commit and ack: a failing receiver (say, a broker hiccup while it queues a
     notification) is logged and never undoes or repeats the stored batch."""
     sent = []
     for outcome in outcomes:
         kwargs = {"issue_id": outcome.issue_id, "project_id": outcome.project_id}
         if outcome.created:
-            sent += signals.issue_created.send_robust(sender=digest.Outcome, **kwargs)
+            sent += signals.issue_created.send_robust(sender=store.Outcome, **kwargs)
         elif outcome.regressed:
-            sent += signals.issue_regressed.send_robust(sender=digest.Outcome, **kwargs)
+            sent += signals.issue_regressed.send_robust(sender=store.Outcome, **kwargs)
         elif outcome.unignored:
-            sent += signals.issue_unignored.send_robust(sender=digest.Outcome, **kwargs)
+            sent += signals.issue_unignored.send_robust(sender=store.Outcome, **kwargs)
     if outcomes:
-        sent += signals.batch_stored.send_robust(sender=digest.Outcome, outcomes=outcomes)
+        sent += signals.batch_stored.send_robust(sender=store.Outcome, outcomes=outcomes)
     for receiver, result in sent:
         if isinstance(result, Exception):
             log.error("signal receiver %r failed", receiver, exc_info=result)
@@ -179,7 +182,7 @@ def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
     On an empty queue it looks again for `linger` seconds before it ends: the edge asks for
     at most one drain per process per half second, so an event pushed just after the last
     read would otherwise wait for beat's safety-net drain. While a burst arrives faster than
-    INGEST_FIRST_ABOVE, it waits instead of reading (events/pacing.py)."""
+    INGEST_FIRST_ABOVE, it waits instead of reading (events/processing/pacing.py)."""
     deadline = time.monotonic() + time_budget
     empty_since = None
     writer = _Writer()

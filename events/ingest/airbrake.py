@@ -1,7 +1,7 @@
 """The Airbrake / Errbit notifier API (protocols.md §9): notices in, Sentry events queued.
 
 Like the SDK edge: authenticate, cap, validate, hand off, answer. A notice is converted to
-a Sentry event here (events/airbrake.py) and queued as a plain store body, so the workers
+a Sentry event here (events/wire/airbrake.py) and queued as a plain store body, so the workers
 need nothing Airbrake-specific. Errors are JSON with both `message` (what Airbrake notifiers
 log) and `detail` (what our other endpoints answer); never a 500.
 """
@@ -20,9 +20,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import airbrake, compression, handoff, keys, protocol, ratelimit
-from .ingest_views import read_body
-from .queue import QueuedPayload
+from events.queue import QueuedPayload
+from events.wire import airbrake, compression, protocol
+
+from . import handoff, keys, ratelimit
+from .sentry import read_body
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +203,7 @@ def notices_v2(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def locate(request: HttpRequest, event_id: str) -> HttpResponse:
     """Where a notice's `url` points: the issue its event was grouped into, once processed."""
-    from .models import Event
+    from events.models import Event
 
     event_id = protocol.normalize_event_id(event_id)
     event = Event.objects.filter(event_id=event_id).only("issue_id").first() if event_id else None

@@ -1,4 +1,4 @@
-"""Bulk SQL for the write path (events/digest.py): many rows per statement.
+"""Bulk SQL for the write path (events/processing/store.py): many rows per statement.
 
 PostgreSQL gets one array parameter per column and `unnest(..)`: a dozen parameters
 whatever the row count, where a multi-row VALUES list has thousands, which psycopg parses
@@ -12,7 +12,7 @@ from functools import cache
 import psycopg
 from django.db import connection
 
-from . import fields
+from events import fields
 
 INSERT_CHUNK = 500
 

@@ -2,15 +2,8 @@
 
 from django import forms
 
-from . import search, triage
-
-SORTS = {  # name -> (field, descending, label)
-    "last_seen": ("last_seen", True, "Last seen"),
-    "first_seen": ("first_seen", False, "First seen (oldest first)"),
-    "new": ("first_seen", True, "New (newest first)"),
-    "events": ("times_seen", True, "Events"),
-}
-RANGES = {"1h": 1, "24h": 24, "7d": 7 * 24, "14d": 14 * 24, "30d": 30 * 24}
+from events.issues import search, triage
+from events.issues.reads import RANGES, SORTS
 
 
 class IssueFilterForm(forms.Form):

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-log = logging.getLogger("events.udp")
+log = logging.getLogger("events.ingest.udp")
 REJECT_LOG_INTERVAL = 10.0  # seconds between two log lines for the same reason
 
 

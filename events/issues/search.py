@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
-from .models import Issue, IssueTag
+from events.models import Issue, IssueTag
 
 STATUSES = ("unresolved", "resolved", "ignored", "all")
 LEVELS = ("fatal", "error", "warning", "info", "debug")

@@ -15,16 +15,16 @@ from http import HTTPStatus
 from django.conf import settings
 from django.http import QueryDict
 
-from . import ingest_views
+from . import sentry
 
 log = logging.getLogger(__name__)
 
-# The same paths as events/ingest_urls.py: any DSN path prefix, trailing slash optional.
+# The same paths as events/ingest/urls.py: any DSN path prefix, trailing slash optional.
 INGEST_PATH = re.compile(r"^(?:.*/)?api/(?P<project_id>[^/]+)/(?P<kind>store|envelope)/?$")
 
 
 class EdgeRequest:
-    """The part of Django's request that ingest_views.ingest reads, straight off environ."""
+    """The part of Django's request that sentry.ingest reads, straight off environ."""
 
     __slots__ = ("META", "method")
 
@@ -51,7 +51,7 @@ def _cors_headers(preflight: bool) -> tuple[tuple[str, str], ...]:
             ("Access-Control-Allow-Headers", ", ".join(settings.CORS_ALLOW_HEADERS)),
             ("Access-Control-Max-Age", "86400"),
         ]
-    return (("Content-Type", ingest_views.JSON), *headers)
+    return (("Content-Type", sentry.JSON), *headers)
 
 
 @cache
@@ -70,10 +70,10 @@ class IngestFastPath:
             return self.app(environ, start_response)
         request = EdgeRequest(environ)
         try:
-            answer = ingest_views.ingest(request, match["project_id"], match["kind"])
+            answer = sentry.ingest(request, match["project_id"], match["kind"])
         except Exception:
             log.exception("ingest failed")
-            answer = ingest_views.error_answer(500, "internal error")
+            answer = sentry.error_answer(500, "internal error")
         # A fresh list each time: the server may add to what it is given.
         headers = [*self._headers[request.method == "OPTIONS"], *answer.headers]
         start_response(_status_line(answer.status), headers)

@@ -11,8 +11,8 @@ import redis
 from celery import current_app
 from django.conf import settings
 
-from .queue import QueuedPayload, get_queue
-from .spool import Spool
+from events.queue import QueuedPayload, get_queue
+from events.queue.spool import Spool
 
 log = logging.getLogger(__name__)
 QUEUE_ERRORS = (redis.RedisError, sqlite3.Error, OSError)
@@ -132,7 +132,7 @@ def request_drain(min_interval: float = 0.5) -> None:
     """Ask a worker to drain soon; at most one request per process per interval, so the
     cost of a Celery message is spread over many ingested events. A request skipped here is
     covered by the running drain, which lingers `min_interval` on an empty queue before it
-    ends (events/drain.py)."""
+    ends (events/processing/drain.py)."""
     if not settings.INGEST_AUTO_DRAIN:
         return
     now = time.monotonic()

@@ -14,11 +14,18 @@ from django.db.models import Count, F, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from events.models import Event, Issue, IssueHourlyCount, IssueTag
+
 from . import charts, search
-from .forms import RANGES, SORTS
-from .models import Event, Issue, IssueHourlyCount, IssueTag
 from .pagination import Page, paginate, row_compare
 
+SORTS = {  # name -> (field, descending, label)
+    "last_seen": ("last_seen", True, "Last seen"),
+    "first_seen": ("first_seen", False, "First seen (oldest first)"),
+    "new": ("first_seen", True, "New (newest first)"),
+    "events": ("times_seen", True, "Events"),
+}
+RANGES = {"1h": 1, "24h": 24, "7d": 7 * 24, "14d": 14 * 24, "30d": 30 * 24}
 ISSUES_PER_PAGE = 50
 EVENTS_PER_PAGE = 50
 FACET_VALUES = 5

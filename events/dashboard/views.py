@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from events.issues import presenters, reads, triage
+from events.models import Event, Issue
 from projects import access
 from projects.models import Membership
 
-from . import presenters, reads, triage
 from .forms import IssueFilterForm, TriageForm
-from .models import Event, Issue
 
 DETAIL_ISSUES = Issue.objects.select_related("project__organization", "assignee")
 

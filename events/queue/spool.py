@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from .queue import QueuedPayload
+from . import QueuedPayload
 
 log = logging.getLogger(__name__)
 _HEADER = 4  # big-endian length of the metadata that precedes the body

@@ -13,8 +13,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import compression, eventcheck, handoff, keys, protocol, ratelimit
-from .queue import QueuedPayload
+from events.queue import QueuedPayload
+from events.wire import compression, eventcheck, protocol
+
+from . import handoff, keys, ratelimit
 
 READ_CHUNK = 64 * 1024
 _AUTH_HEADERS = (
@@ -169,7 +171,7 @@ def _parse(
 
 def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> Answer:
     """`request` is a Django request or anything with its `method`, `META`, `GET` and
-    `read` (events/ingest_wsgi.py passes a lighter one)."""
+    `read` (events/ingest/wsgi.py passes a lighter one)."""
     if request.method == "OPTIONS":
         return EMPTY
     if request.method != "POST":

@@ -1,6 +1,6 @@
 """Every change of an issue's state made by a person, in one place, each logged as Activity.
 
-The write path (`digest.py`) changes status on its own (regression, end of an ignore); those
+The write path (`events/processing/store.py`) changes status on its own (regression, end of an ignore); those
 changes reach the log through the signal receivers at the bottom.
 
 Updates are conditional UPDATEs on the rows, not read-modify-write of model instances, so a
@@ -17,7 +17,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import Activity, Issue
+from events.models import Activity, Issue
 
 log = logging.getLogger(__name__)
 Status = Issue.Status

@@ -1,0 +1,110 @@
+"""The worker's pure step: a queued payload -> a PreparedEvent ready to store.
+
+Decode (undo compression, find the event in an envelope), normalize, scrub secrets, trim to
+size, group, and work out the title, culprit, tags and the packed bytes to store. No
+database: `store.py` writes what this returns.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+
+from events import fields
+from events.queue import QueuedPayload
+from events.wire import compression, protocol
+
+from . import grouping, normalize, scrub, tags, titles, trim
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    project_id: int
+    event_id: str
+    packed: bytes  # the event as stored (fields.pack): a batch holds ~4 KB per event, not a dict
+    grouping: grouping.GroupingResult
+    title: str
+    culprit: str
+    type: str
+    metadata: dict
+    level: str
+    platform: str
+    release: str
+    environment: str
+    message: str
+    timestamp: datetime
+    received: datetime
+    tags: dict
+
+    @property
+    def data(self) -> dict:
+        return fields.unpack(self.packed)
+
+
+def _parse_event(data: bytes) -> tuple[dict, bool]:
+    """(event, parsed by orjson). The edge validated these bytes already (size, depth)."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:  # NaN, a BOM...: the lenient path, cleaned downstream
+        return protocol.parse_event_json(data, check_depth=False), False
+    if type(value) is not dict:
+        raise protocol.ProtocolError("event must be a JSON object")
+    return value, True
+
+
+def decode(payload: QueuedPayload) -> tuple[dict, bool]:
+    """The raw event dict inside a queued body, and whether orjson parsed it (then it is
+    JSON-safe as it is). Raises protocol.ProtocolError."""
+    if payload.kind == "envelope":
+        data = compression.decompress(
+            payload.body, payload.content_encoding, protocol.MAX_ENVELOPE_BYTES
+        )
+        item = protocol.parse_envelope(data).event_item()
+        if item is None:
+            raise protocol.ProtocolError("envelope has no event item")
+        return _parse_event(item.payload)
+    data = compression.decompress(payload.body, payload.content_encoding, protocol.MAX_EVENT_BYTES)
+    return _parse_event(protocol.decode_store_body(data))
+
+
+def _message_text(event: dict) -> str:
+    logentry = event.get("logentry") or {}
+    text = logentry.get("formatted") or logentry.get("message")
+    if not text:
+        values = (event.get("exception") or {}).get("values") or []
+        if values:
+            last = values[-1]
+            text = ": ".join(str(p) for p in (last.get("type"), last.get("value")) if p)
+    return str(text or "")[:8192]
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def prepare(payload: QueuedPayload) -> PreparedEvent:
+    raw, trusted = decode(payload)
+    event = normalize.normalize_event(
+        raw, received=payload.received, event_id=payload.event_id, client_ip=payload.client_ip,
+        trusted=trusted,
+    )  # fmt: skip
+    event = trim.trim_event(scrub.scrub_event(event))
+    grouped = grouping.compute_grouping(event)
+    return PreparedEvent(
+        project_id=payload.project_id,
+        event_id=event["event_id"],
+        grouping=grouped,
+        title=titles.event_title(event)[:255],
+        culprit=titles.event_culprit(event)[:200],
+        type=titles.event_type(event),
+        metadata=titles.event_metadata(event),
+        level=event.get("level") or "error",
+        platform=(event.get("platform") or "")[:64],
+        release=(event.get("release") or "")[:200],
+        environment=(event.get("environment") or "")[:64],
+        message=_message_text(event),
+        timestamp=_utc(event["timestamp"]),
+        received=_utc(payload.received),
+        tags=tags.event_tags(event),
+        packed=fields.pack(event),  # last: nothing above may change what is stored
+    )
