@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -56,7 +55,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -200,24 +198,6 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-# --- CORS for browser SDKs: only the ingest endpoints, any origin.
-CORS_URLS_REGEX = r"^(/.*)?/api/(\d+/)?(store|envelope)/?$"
-CORS_ALLOW_ALL_ORIGINS = True
-CORS_ALLOW_HEADERS = [
-    "x-sentry-auth",
-    "x-requested-with",
-    "x-forwarded-for",
-    "origin",
-    "referer",
-    "accept",
-    "content-type",
-    "authentication",
-    "authorization",
-    "content-encoding",
-    "transfer-encoding",
-]
-CORS_EXPOSE_HEADERS = ["x-sentry-error", "x-sentry-rate-limits", "retry-after"]
 
 # --- The REST API at /api/0/ (api/): tokens or the session, JSON only, throttled per token.
 REST_FRAMEWORK = {

@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("events.ingest.urls")),
-    path("", include("events.ingest.airbrake_urls")),  # Airbrake/Errbit notifier API
+    path("", include("events.ingest.urls")),  # Sentry SDKs, Airbrake notifiers
     path("api/0/", include("api.urls")),  # the Sentry-style REST API
     path("settings/tokens/", include("api.token_urls")),  # personal API tokens
     path("admin/", admin.site.urls),

@@ -38,7 +38,9 @@ import orjson  # noqa: E402
 from bench import payload  # noqa: E402
 from events import fields  # noqa: E402
 from events.processing import grouping, normalize, scrub, tags, titles, trim  # noqa: E402
-from events.wire import compression, eventcheck, protocol  # noqa: E402
+from events.wire import compression, eventcheck  # noqa: E402
+from events.wire.envelope import MAX_ENVELOPE_BYTES, parse_envelope  # noqa: E402
+from events.wire.event_json import parse_event_json  # noqa: E402
 
 RECEIVED = 1.8e9  # the envelopes' timestamp, so normalize keeps it
 COLLECTED = re.compile(rb"Collected : (\d+)")
@@ -63,8 +65,8 @@ def build_envelopes(count: int, groups: int) -> list[bytes]:
 
 
 def _event_bytes(body: bytes) -> bytes:
-    data = compression.decompress(body, "br", protocol.MAX_ENVELOPE_BYTES)
-    return protocol.parse_envelope(data).event_item().payload
+    data = compression.decompress(body, "br", MAX_ENVELOPE_BYTES)
+    return parse_envelope(data).event_item().payload
 
 
 def _normalized(raw: bytes) -> dict:
@@ -85,7 +87,7 @@ def _prepare(body: bytes) -> None:
 
 def _edge_check(data: bytes) -> None:
     """As events/ingest/sentry.py: the body's event id only when the header has none."""
-    envelope = protocol.parse_envelope(data)
+    envelope = parse_envelope(data)
     eventcheck.check_event_json(envelope.event_item().payload, want_id=envelope.event_id is None)
 
 
@@ -100,7 +102,7 @@ STAGES: dict[str, tuple[str, object]] = {
     "edge: envelope + event check": ("plain", _edge_check),
     "edge: envelope + event check, orjson": (  # the fallback, and the check before simdjson
         "plain",
-        lambda d: protocol.parse_event_json(protocol.parse_envelope(d).event_item().payload),
+        lambda d: parse_event_json(parse_envelope(d).event_item().payload),
     ),
     "worker: decode": ("body", lambda b: orjson.loads(_event_bytes(b))),
     "worker: normalize": (

@@ -13,17 +13,15 @@ from django.conf import settings
 
 from events.queue import QueuedPayload, get_queue
 from events.queue.spool import Spool
+from events.wire.refusal import Refusal
 
 log = logging.getLogger(__name__)
 QUEUE_ERRORS = (redis.RedisError, sqlite3.Error, OSError)
 
 
-class Overloaded(Exception):
+def overloaded(retry_after: int) -> Refusal:
     """The backlog is past its bound, or the queue and the spool are both unusable."""
-
-    def __init__(self, retry_after: int):
-        super().__init__(retry_after)
-        self.retry_after = retry_after
+    return Refusal("overloaded", "too many events queued; try again later", retry_after=retry_after)
 
 
 @cache
@@ -50,7 +48,7 @@ def _check_backlog(queue) -> None:
         except QUEUE_ERRORS:
             _State.backlog = 0  # the queue is away; the spool bound applies instead
     if _State.backlog > settings.INGEST_MAX_BACKLOG:
-        raise Overloaded(retry_after=10)
+        raise overloaded(retry_after=10)
 
 
 def _spool_full(spool: Spool) -> bool:
@@ -90,12 +88,12 @@ def _spool(payload: QueuedPayload) -> None:
     log.warning("ingest queue unavailable; spooling event %s", payload.event_id)
     spool = get_spool()
     if _spool_full(spool):
-        raise Overloaded(retry_after=30)
+        raise overloaded(retry_after=30)
     try:
         spool.append(payload)
     except OSError:
         log.exception("could not spool event %s", payload.event_id)
-        raise Overloaded(retry_after=30) from None
+        raise overloaded(retry_after=30) from None
 
 
 def hand_off(payload: QueuedPayload) -> None:

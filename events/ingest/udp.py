@@ -1,13 +1,13 @@
 """UDP ingestion (protocols.md §8): raven's datagrams, the same checks as HTTP, the same queue.
 
-UDP has no answer, so a bad datagram (its format: `events/wire/datagram.py`) is counted under a
-reason (see REASONS) and logged at a limited pace instead of answered.
+UDP has no answer, so a refused datagram (its format: `events/wire/datagram.py`) is counted
+under its reason (events/wire/refusal.py) and logged at a limited pace instead of answered.
 
 Three parts:
 - pure functions in `events/wire/datagram.py`: `split_datagram` (size, auth header) and
   `decode_event` (payload -> event);
-- `Listener`: the checks that need the database and the queue (key, project, rate limit,
-  hand-off), run on one processing thread so that the asyncio loop only receives;
+- `Listener`: admission (events/ingest/admission.py: key, project, rate limit) and the
+  hand-off in batches, run on one processing thread so that the asyncio loop only receives;
 - `serve`: the socket (large SO_RCVBUF), the asyncio protocol, the thread, the stats file.
 """
 
@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from events.queue import QueuedPayload
-from events.wire import protocol
 from events.wire.datagram import (
     MAX_DATAGRAM_BYTES,
-    Rejected,
     decode_event,
     payload_project,
     split_datagram,
 )
+from events.wire.event_json import normalize_event_id
+from events.wire.refusal import Refusal
 
 from .udp_stats import RejectLog, Stats
 
@@ -42,25 +42,6 @@ log = logging.getLogger(__name__)
 DEFAULT_RCVBUF = 8 * 1024 * 1024
 MAX_PENDING_BYTES = 64 * 1024 * 1024  # received but not yet processed, in this process
 BATCH_SIZE = 500
-
-# Every reason a datagram can be refused for; the stats file counts each one.
-REASONS = {
-    "too_large": "datagram or decoded event over the size limit",
-    "missing_auth": "no `Sentry sentry_key=...` header line before a blank line",
-    "bad_auth": "auth header malformed or protocol version unsupported",
-    "unknown_key": "no project key with this public key",
-    "disabled_key": "the key is disabled",
-    "wrong_project": "the payload's `project` is not the key's project",
-    "bad_project": "the payload's `project` is not a project id",
-    "bad_payload": "payload is not JSON, zlib or base64(zlib)",
-    "bad_json": "payload decodes to invalid JSON or not an object",
-    "rate_limited": "the key's or project's events-per-minute limit is reached",
-    "overloaded": "the ingest backlog is past its bound, or queue and spool are unusable",
-    "keys_unavailable": "the database is down and the key is in no cache",
-    "backlog_full": "this listener had more unprocessed datagrams than it keeps in memory",
-    "internal_error": "a bug: logged with its traceback",
-}
-
 
 # --- The checks that need Django ---------------------------------------------------------
 
@@ -73,7 +54,7 @@ class Listener:
     stats: Stats
     lookup: Callable | None = None  # public key -> keys.KeyInfo | None
     rate_check: Callable | None = None  # KeyInfo -> (seconds, scope) | None
-    hand_off: Callable | None = None  # QueuedPayload -> None, may raise handoff.Overloaded
+    hand_off: Callable | None = None  # QueuedPayload -> None, may raise Refusal("overloaded")
     bulk: Callable | None = None  # list[QueuedPayload] -> None; default: handoff.hand_off_many
     max_datagram: int = MAX_DATAGRAM_BYTES
     max_pending_bytes: int = MAX_PENDING_BYTES
@@ -82,16 +63,18 @@ class Listener:
     reject_log: Callable = None  # type: ignore[assignment]
 
     def __post_init__(self):
-        from . import handoff, keys, ratelimit  # Django is set up by the time a listener exists
+        # Django is set up by the time a listener exists.
+        from . import admission, handoff, keys, ratelimit
 
         self.lookup = self.lookup or keys.lookup
         self.rate_check = self.rate_check or ratelimit.check
         if self.hand_off is None:  # the real queue: batched unless told otherwise
             self.hand_off = handoff.hand_off
             self.bulk = self.bulk or handoff.hand_off_many
+        # Admission without its hand-off: accepted payloads are handed off in batches.
+        self._gate = admission.Gate(self.lookup, self.rate_check, hand_off=None)
+        self._check_key = admission.check_key
         self._queue_errors = handoff.QUEUE_ERRORS
-        self._overloaded = handoff.Overloaded
-        self._keys_unavailable = keys.KeysUnavailable
         self.reject_log = self.reject_log or RejectLog()
         self._inbox: queue_module.SimpleQueue = queue_module.SimpleQueue()
         self._queued_bytes = 0  # written by the event loop
@@ -163,7 +146,7 @@ class Listener:
             self._done_bytes += len(data)
             try:
                 accepted.append(self.check(data, addr))
-            except Rejected as exc:
+            except Refusal as exc:
                 self.reject(exc.reason, exc.detail, addr)
             except Exception:
                 log.exception("udp: unexpected error on a datagram from %s", addr)
@@ -179,9 +162,9 @@ class Listener:
         if self.bulk is not None and len(accepted) > 1:
             try:
                 self.bulk(accepted)
-            except self._overloaded:
+            except Refusal as exc:  # overloaded
                 for payload in accepted:
-                    self.reject("overloaded", "ingest backlog over its bound", payload.client_ip)
+                    self.reject(exc.reason, exc.detail, payload.client_ip)
                 return
             except self._queue_errors:
                 log.warning("udp: batched hand-off failed; handing off one by one", exc_info=True)
@@ -191,8 +174,8 @@ class Listener:
         for payload in accepted:
             try:
                 self.hand_off(payload)
-            except self._overloaded:
-                self.reject("overloaded", "ingest backlog over its bound", payload.client_ip)
+            except Refusal as exc:  # overloaded
+                self.reject(exc.reason, exc.detail, payload.client_ip)
             except Exception:
                 log.exception("udp: hand-off failed")
                 self.reject("internal_error", "hand-off failed", payload.client_ip)
@@ -204,34 +187,26 @@ class Listener:
         self.reject_log(reason, detail, addr)
 
     def check(self, data: bytes, addr) -> QueuedPayload:
-        """Everything the HTTP store endpoint checks, in the same order: auth before decoding."""
+        """Admission, as for HTTP: the key before the payload is decoded."""
         auth, payload = split_datagram(data, self.max_datagram)
-        try:
-            key = self.lookup(auth.public_key)
-        except self._keys_unavailable:
-            raise Rejected("keys_unavailable", "database down, key not cached") from None
-        if key is None:
-            raise Rejected("unknown_key", f"unknown key {auth.public_key[:40]!r}")
-        if not key.is_active:
-            raise Rejected("disabled_key", f"key {auth.public_key[:40]!r} is disabled")
-        event, _ = decode_event(payload)  # validated here, queued as received (never stripped)
-        project_id = payload_project(event)
-        if project_id is not None and project_id != key.project_id:
-            raise Rejected("wrong_project", f"project {project_id} is not the key's project")
-        limited = self.rate_check(key)
-        if limited:
-            raise Rejected("rate_limited", f"{limited[1]} rate limit, retry in {limited[0]}s")
-        return QueuedPayload(
-            project_id=key.project_id,
-            event_id=protocol.normalize_event_id(event.get("event_id")) or uuid.uuid4().hex,
-            received=time.time(),
-            kind="store",
-            content_encoding="",
-            # As received (base64/zlib/JSON), like the HTTP edge: a sixth of the decoded size
-            # in the queue; the worker's store-body decoding reads all three forms.
-            body=payload,
-            client_ip=addr[0] if isinstance(addr, tuple) and addr else None,
-        )
+
+        def read(key) -> QueuedPayload:
+            event, _ = decode_event(payload)  # validated here, queued as received
+            # raven names the project in the payload, not in a path: the same check.
+            self._check_key(key, auth.public_key, payload_project(event))
+            return QueuedPayload(
+                project_id=key.project_id,
+                event_id=normalize_event_id(event.get("event_id")) or uuid.uuid4().hex,
+                received=time.time(),
+                kind="store",
+                content_encoding="",
+                # As received (base64/zlib/JSON), like the HTTP edge: a sixth of the decoded
+                # size in the queue; the worker's store-body decoding reads all three forms.
+                body=payload,
+                client_ip=addr[0] if isinstance(addr, tuple) and addr else None,
+            )
+
+        return self._gate.admit(auth.public_key, None, read)
 
 
 # --- Socket and event loop ---------------------------------------------------------------

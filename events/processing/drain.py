@@ -18,7 +18,7 @@ from django.db import InterfaceError, OperationalError, connections, transaction
 from events import signals
 from events.models import FailedPayload
 from events.queue import Message, get_queue
-from events.wire import protocol
+from events.wire.refusal import Refusal
 from projects.models import Project
 
 from . import pacing, prepare, store
@@ -52,7 +52,7 @@ def _prepare_all(messages: list[Message]) -> tuple[list[prepare.PreparedEvent], 
             continue
         try:
             prepared.append(prepare.prepare(message.payload))
-        except protocol.ProtocolError as exc:
+        except Refusal as exc:
             failed.append((message, f"invalid payload: {exc.detail}"))
         except Exception as exc:  # a bug of ours on valid input: keep the payload, go on
             log.exception("could not prepare event %s", message.payload.event_id)

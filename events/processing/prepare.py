@@ -12,7 +12,10 @@ import orjson
 
 from events import fields
 from events.queue import QueuedPayload
-from events.wire import compression, protocol
+from events.wire import compression
+from events.wire.envelope import MAX_ENVELOPE_BYTES, parse_envelope
+from events.wire.event_json import MAX_EVENT_BYTES, decode_store_body, parse_event_json
+from events.wire.refusal import Refusal
 
 from . import grouping, normalize, scrub, tags, titles, trim
 
@@ -46,25 +49,23 @@ def _parse_event(data: bytes) -> tuple[dict, bool]:
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:  # NaN, a BOM...: the lenient path, cleaned downstream
-        return protocol.parse_event_json(data, check_depth=False), False
+        return parse_event_json(data, check_depth=False), False
     if type(value) is not dict:
-        raise protocol.ProtocolError("event must be a JSON object")
+        raise Refusal("bad_json", "event must be a JSON object")
     return value, True
 
 
 def decode(payload: QueuedPayload) -> tuple[dict, bool]:
     """The raw event dict inside a queued body, and whether orjson parsed it (then it is
-    JSON-safe as it is). Raises protocol.ProtocolError."""
+    JSON-safe as it is). Raises Refusal."""
     if payload.kind == "envelope":
-        data = compression.decompress(
-            payload.body, payload.content_encoding, protocol.MAX_ENVELOPE_BYTES
-        )
-        item = protocol.parse_envelope(data).event_item()
+        data = compression.decompress(payload.body, payload.content_encoding, MAX_ENVELOPE_BYTES)
+        item = parse_envelope(data).event_item()
         if item is None:
-            raise protocol.ProtocolError("envelope has no event item")
+            raise Refusal("bad_envelope", "envelope has no event item")
         return _parse_event(item.payload)
-    data = compression.decompress(payload.body, payload.content_encoding, protocol.MAX_EVENT_BYTES)
-    return _parse_event(protocol.decode_store_body(data))
+    data = compression.decompress(payload.body, payload.content_encoding, MAX_EVENT_BYTES)
+    return _parse_event(decode_store_body(data))
 
 
 def _message_text(event: dict) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as SafeElementTree
 
+from .refusal import Refusal
+
 MAX_ERRORS = 20
 MAX_FRAMES = 250
 MAX_VAR_DEPTH = 10
@@ -58,14 +60,6 @@ _STRING_CONTEXT = (
 )  # fmt: skip
 
 
-class NoticeError(Exception):
-    """A notice we refuse: `detail` for the JSON answer, `status` 400/413/422."""
-
-    def __init__(self, detail: str, status: int = 400):
-        super().__init__(detail)
-        self.detail, self.status = detail, status
-
-
 # --- v3 JSON -----------------------------------------------------------------------------
 
 
@@ -74,7 +68,7 @@ def _opt_str(obj: dict, key: str, where: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise NoticeError(f"Invalid request: {where}.{key} must be a string")
+        raise Refusal("bad_notice", f"Invalid request: {where}.{key} must be a string")
     return value
 
 
@@ -85,7 +79,7 @@ def _opt_int(obj: dict, key: str, where: str) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())  # some notifiers send line numbers as strings
     if isinstance(value, bool) or not isinstance(value, int):
-        raise NoticeError(f"Invalid request: {where}.{key} must be an integer")
+        raise Refusal("bad_notice", f"Invalid request: {where}.{key} must be an integer")
     return value
 
 
@@ -94,7 +88,7 @@ def _opt_dict(obj: dict, key: str, where: str) -> dict | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise NoticeError(f"Invalid request: {where}{key} must be an object")
+        raise Refusal("bad_notice", f"Invalid request: {where}{key} must be an object")
     return value
 
 
@@ -111,7 +105,7 @@ def _filename(path: str) -> str:
 
 def _frame(raw: object, where: str) -> dict:
     if not isinstance(raw, dict):
-        raise NoticeError(f"Invalid request: {where} must be an object")
+        raise Refusal("bad_notice", f"Invalid request: {where} must be an object")
     path = _opt_str(raw, "file", where) or ""
     line = _opt_int(raw, "line", where)
     frame: dict[str, Any] = {
@@ -128,7 +122,9 @@ def _frame(raw: object, where: str) -> dict:
         lines: dict[int, str] = {}
         for number, text in code.items():
             if not isinstance(text, str) or not str(number).strip().lstrip("-").isdigit():
-                raise NoticeError(f"Invalid request: {where}.code must map line numbers to strings")
+                raise Refusal(
+                    "bad_notice", f"Invalid request: {where}.code must map line numbers to strings"
+                )
             lines[int(number)] = text
         if line in lines:
             frame["context_line"] = lines[line]
@@ -140,16 +136,16 @@ def _frame(raw: object, where: str) -> dict:
 def _exception(raw: object, index: int) -> dict:
     where = f"errors[{index}]"
     if not isinstance(raw, dict):
-        raise NoticeError(f"Invalid request: {where} must be an object")
+        raise Refusal("bad_notice", f"Invalid request: {where} must be an object")
     exc_type = _opt_str(raw, "type", where)
     message = _opt_str(raw, "message", where)
     if not exc_type and not message:
-        raise NoticeError(f"Invalid request: {where} needs a type or a message")
+        raise Refusal("bad_notice", f"Invalid request: {where} needs a type or a message")
     backtrace = raw.get("backtrace")
     if backtrace is None:
         backtrace = []
     if not isinstance(backtrace, list):
-        raise NoticeError(f"Invalid request: {where}.backtrace must be a list")
+        raise Refusal("bad_notice", f"Invalid request: {where}.backtrace must be a list")
     frames = [_frame(f, f"{where}.backtrace[{i}]") for i, f in enumerate(backtrace[:MAX_FRAMES])]
     frames.reverse()  # Airbrake: newest first; Sentry: oldest first
     exc: dict[str, Any] = {
@@ -198,12 +194,12 @@ def _user(context: dict) -> dict | None:
 
 
 def notice_to_event(notice: object) -> dict:
-    """A v3 notice (parsed JSON) -> a Sentry event dict. Raises NoticeError."""
+    """A v3 notice (parsed JSON) -> a Sentry event dict. Raises Refusal."""
     if not isinstance(notice, dict):
-        raise NoticeError("Invalid request: the notice must be a JSON object")
+        raise Refusal("bad_notice", "Invalid request: the notice must be a JSON object")
     errors = notice.get("errors")
     if not isinstance(errors, list) or not errors:
-        raise NoticeError("Invalid request: errors must be a non-empty list")
+        raise Refusal("bad_notice", "Invalid request: errors must be a non-empty list")
     exceptions = [_exception(e, i) for i, e in enumerate(errors[:MAX_ERRORS])]
     exceptions.reverse()  # errors[0] is the outermost: Sentry puts it last
 
@@ -213,7 +209,7 @@ def notice_to_event(notice: object) -> dict:
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, str | int | float)
         ):
-            raise NoticeError(f"Invalid request: context.{key} must be a string")
+            raise Refusal("bad_notice", f"Invalid request: context.{key} must be a string")
     context = {k: (str(v) if k in _STRING_CONTEXT and v is not None else v)
                for k, v in context.items()}  # fmt: skip
     notifier = _opt_dict(context, "notifier", "context.") or {}
@@ -296,19 +292,21 @@ def parse_xml(data: bytes) -> ElementTree.Element:
     try:
         return SafeElementTree.fromstring(data, forbid_dtd=True)
     except defusedxml.DefusedXmlException:
-        raise NoticeError("XML with a DTD or entity declarations is not accepted") from None
+        raise Refusal(
+            "bad_notice", "XML with a DTD or entity declarations is not accepted"
+        ) from None
     except ElementTree.ParseError:
-        raise NoticeError("The provided XML was not well-formed", 422) from None
+        raise Refusal("bad_xml", "The provided XML was not well-formed") from None
 
 
 def xml_to_notice(data: bytes) -> tuple[str | None, dict]:
     """A v2 Hoptoad notice -> (api key, the equivalent v3 notice)."""
     root = parse_xml(data)
     if root.tag != "notice":
-        raise NoticeError("Invalid request: the root element must be <notice>")
+        raise Refusal("bad_notice", "Invalid request: the root element must be <notice>")
     error = root.find("error")
     if error is None:
-        raise NoticeError("Invalid request: <error> is missing")
+        raise Refusal("bad_notice", "Invalid request: <error> is missing")
     exc_type = _text(error, "class")
     message = _text(error, "message") or ""
     if exc_type and message.startswith(exc_type + ": "):
@@ -317,7 +315,7 @@ def xml_to_notice(data: bytes) -> tuple[str | None, dict]:
     for line in error.findall("backtrace/line"):
         number = line.get("number")
         if number is not None and not number.strip().isdigit():
-            raise NoticeError("Invalid request: backtrace line numbers must be integers")
+            raise Refusal("bad_notice", "Invalid request: backtrace line numbers must be integers")
         backtrace.append({"file": line.get("file"), "function": line.get("method"),
                           "line": int(number) if number else None})  # fmt: skip
     request = root.find("request")

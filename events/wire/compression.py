@@ -9,19 +9,15 @@ import zlib
 import brotli
 import zstandard
 
-from .errors import ProtocolError
+from .refusal import Refusal, too_large
 
 # Far below zstd's 128 MiB default so a hostile frame header cannot make us allocate a huge window.
 _ZSTD_MAX_WINDOW = 1 << 24
 _CHUNK = 256 * 1024  # decompression output step: bombs stop at limit + one chunk
 
 
-def too_large(what: str, limit: int) -> ProtocolError:
-    return ProtocolError(f"{what} too large: more than {limit} bytes", 413)
-
-
-def _corrupt(encoding: str, reason: object) -> ProtocolError:
-    return ProtocolError(f"request body could not be decompressed ({encoding}): {reason}")
+def _corrupt(encoding: str, reason: object) -> Refusal:
+    return Refusal("bad_encoding", f"request body could not be decompressed ({encoding}): {reason}")
 
 
 def _inflate(data: bytes, wbits: int, limit: int, encoding: str) -> bytes:
@@ -59,14 +55,14 @@ def inflate_any(data: bytes, limit: int, encoding: str = "deflate") -> bytes:
     """zlib or gzip stream (auto-detected), falling back to raw deflate."""
     try:
         return _inflate(data, 47, limit, encoding)
-    except ProtocolError as exc:
-        if exc.status != 400:
+    except Refusal as exc:
+        if exc.reason != "bad_encoding":
             raise
         first = exc
     try:
         return _inflate(data, -15, limit, encoding)
-    except ProtocolError as exc:
-        if exc.status != 400:
+    except Refusal as exc:
+        if exc.reason != "bad_encoding":
             raise
         raise first from None
 

@@ -1,7 +1,7 @@
 """The edge's check of an event's JSON: valid, and its event id, without building it.
 
 simdjson validates syntax and UTF-8 without making Python objects (~4x cheaper than
-orjson.loads for a real event); protocol.parse_event_json stays the authority for
+orjson.loads for a real event); event_json.parse_event_json stays the authority for
 everything simdjson does not take.
 """
 
@@ -9,8 +9,8 @@ import threading
 
 import simdjson
 
-from .compression import too_large
-from .protocol import MAX_EVENT_BYTES, MAX_JSON_DEPTH, normalize_event_id, parse_event_json
+from .event_json import MAX_EVENT_BYTES, MAX_JSON_DEPTH, normalize_event_id, parse_event_json
+from .refusal import too_large
 
 # A thread's parser keeps buffers sized for the largest document it parsed: bigger ones get
 # a parser of their own. A fresh parser costs ~4x the parse of a 13 KB event, so reuse pays.

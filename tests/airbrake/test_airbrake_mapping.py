@@ -4,6 +4,7 @@ import pytest
 
 from events.processing import grouping, normalize, titles
 from events.wire import airbrake
+from events.wire.refusal import Refusal
 from tests.airbrake.payloads import BILLION_LAUGHS, EXTERNAL_ENTITY, HOPTOAD_XML, pybrake_notice
 
 
@@ -104,7 +105,7 @@ BAD_NOTICES = [
 
 @pytest.mark.parametrize("name, notice, message", BAD_NOTICES, ids=[b[0] for b in BAD_NOTICES])
 def test_bad_notices_name_the_field(name, notice, message):
-    with pytest.raises(airbrake.NoticeError) as info:
+    with pytest.raises(Refusal) as info:
         airbrake.notice_to_event(notice)
     assert message in info.value.detail and info.value.status == 400
 
@@ -146,7 +147,7 @@ def test_hoptoad_xml_maps_like_a_v3_notice():
      400, "line numbers must be integers"),
 ])  # fmt: skip
 def test_hostile_xml(body, status, message):
-    with pytest.raises(airbrake.NoticeError) as info:
+    with pytest.raises(Refusal) as info:
         airbrake.xml_to_notice(body.replace(b"{key}", b"k"))
     assert info.value.status == status and message in info.value.detail
 

@@ -8,7 +8,7 @@ import pytest
 
 from bench import figures, http1, loadgen, payload, report
 from events.processing import grouping, normalize, titles
-from events.wire import protocol
+from events.wire.envelope import parse_envelope
 
 FIXTURE_TEXT = json.loads(payload.FIXTURE.read_text())["raw_envelope_text"]
 DSN = payload.parse_dsn("http://0123456789abcdef0123456789abcdef@127.0.0.1:8123/7")
@@ -34,7 +34,7 @@ def test_envelope_length_is_recomputed_and_ids_are_unique():
     header, item_header, event = payload.split_envelope(FIXTURE_TEXT)
     tpl = payload.group_template(event, 3)
     data = payload.make_envelope(header, item_header, tpl, 5, "ab" * 16, 1_800_000_000.0)
-    envelope = protocol.parse_envelope(data)
+    envelope = parse_envelope(data)
     assert envelope.event_id == "ab" * 16
     item = envelope.event_item()
     assert item.header["length"] == len(item.payload)
@@ -53,7 +53,7 @@ def test_groups_really_group_apart_and_events_of_a_group_together():
         per_group = set()
         for i in (g, g + 50):
             data = payload.make_envelope(header, item_header, tpl, i, f"{i:032x}", 1.8e9)
-            raw = json.loads(protocol.parse_envelope(data).event_item().payload)
+            raw = json.loads(parse_envelope(data).event_item().payload)
             ev = normalize.normalize_event(raw, received=1.8e9)
             per_group.add(grouping.compute_grouping(ev).hash)
             names.add(titles.event_title(ev).split(":")[0])
@@ -73,7 +73,7 @@ def test_requests_are_prebuilt_with_the_right_framing(encoding):
     assert f"Content-Length: {len(body)}".encode() in head
     assert b"sentry_key=0123456789abcdef0123456789abcdef, sentry_version=7" in head
     plain = {"br": brotli.decompress, "gzip": gzip.decompress, "none": bytes}[encoding](body)
-    envelope = protocol.parse_envelope(plain)
+    envelope = parse_envelope(plain)
     assert envelope.event_id.encode() == prepared.event_ids[4]
     assert b"BenchGroup000Error" in plain  # request 4 of 4 groups is group 0
 

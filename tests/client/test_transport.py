@@ -17,7 +17,10 @@ from contextlib import contextmanager
 import pytest
 from aggregator_client import AggregatorHandler
 
-from events.wire import datagram, protocol
+from events.wire import datagram
+from events.wire.auth import Auth
+from events.wire.envelope import parse_envelope
+from events.wire.event_json import decode_store_body, parse_event_json
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def logger(request):
         handler.close()
 
 
-def read_datagram(sock) -> tuple[protocol.Auth, dict]:
+def read_datagram(sock) -> tuple[Auth, dict]:
     data, _ = sock.recvfrom(65535)
     auth, payload = datagram.split_datagram(data)  # the server's own parser
     event, _ = datagram.decode_event(payload)
@@ -172,11 +175,11 @@ def test_http_posts_from_a_background_thread(logger, endpoint):
     assert headers["Content-Encoding"] == "gzip"
     data = gzip.decompress(body)
     if endpoint == "envelope":
-        envelope = protocol.parse_envelope(data)
-        event = protocol.parse_event_json(envelope.event_item().payload)
+        envelope = parse_envelope(data)
+        event = parse_event_json(envelope.event_item().payload)
         assert envelope.event_id == event["event_id"]
     else:
-        event = protocol.parse_event_json(protocol.decode_store_body(data))
+        event = parse_event_json(decode_store_body(data))
     assert event["logentry"]["formatted"] == "one x"
 
 

@@ -7,22 +7,28 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.wire import eventcheck, protocol
+from events.wire import eventcheck
+from events.wire.event_json import (
+    MAX_EVENT_BYTES,
+    MAX_JSON_DEPTH,
+    normalize_event_id,
+    parse_event_json,
+)
 from events.wire.eventcheck import check_event_json
-from events.wire.protocol import MAX_EVENT_BYTES, MAX_JSON_DEPTH, ProtocolError
+from events.wire.refusal import Refusal
 from tests.events.test_protocol import EVENT, FIXTURE, FUZZ, mutated, raises
 
 HEX = "df67a0b2c1d34e5f8a9b0c1d2e3f4a5b"
 
 
 def slow(data: bytes, limit: int = MAX_EVENT_BYTES) -> str | None:
-    return protocol.normalize_event_id(protocol.parse_event_json(data, limit).get("event_id"))
+    return normalize_event_id(parse_event_json(data, limit).get("event_id"))
 
 
 def outcome(func, *args):
     try:
         return ("ok", func(*args))
-    except ProtocolError as exc:
+    except Refusal as exc:
         return ("error", exc.status, exc.detail)
 
 

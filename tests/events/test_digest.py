@@ -12,7 +12,7 @@ from events import fields, signals
 from events.models import Event, FailedPayload, Issue, IssueHourlyCount, IssueTag
 from events.processing import drain, prepare, store
 from events.queue import QueuedPayload
-from events.wire import protocol
+from events.wire.event_json import MAX_JSON_DEPTH, parse_event_json
 from tests.factories import ProjectFactory
 from tests.payloads import envelope, message_event, python_error
 
@@ -407,11 +407,11 @@ def test_an_event_nested_to_the_edge_limit_is_stored_trimmed(ingest_queue):
     project = ProjectFactory()
     deep: dict = {}
     node = deep
-    for _ in range(protocol.MAX_JSON_DEPTH - 3):
+    for _ in range(MAX_JSON_DEPTH - 3):
         node["a"] = {}
         node = node["a"]
     event = python_error(extra={"deep": deep})
-    protocol.parse_event_json(json.dumps(event).encode())  # what the edge checks: accepted
+    parse_event_json(json.dumps(event).encode())  # what the edge checks: accepted
     enqueue(ingest_queue, project, event)
     assert drain.process_batch() == 1
     stored = Event.objects.get(project=project)

@@ -15,24 +15,19 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events.wire import protocol
+from events.wire import datagram
+from events.wire.auth import Auth, Dsn, extract_auth, parse_auth_header, parse_dsn
 from events.wire.compression import decompress
-from events.wire.protocol import (
+from events.wire.envelope import MAX_ENVELOPE_BYTES, parse_envelope
+from events.wire.event_json import (
     MAX_EVENT_BYTES,
     MAX_JSON_DEPTH,
-    Auth,
-    Dsn,
-    ProtocolError,
     decode_store_body,
-    extract_auth,
     loads_json,
     normalize_event_id,
-    parse_auth_header,
-    parse_dsn,
-    parse_envelope,
     parse_event_json,
-    parse_udp_datagram,
 )
+from events.wire.refusal import Refusal
 from tests.payloads import FIXTURES
 
 FIXTURE = FIXTURES / "sentry_python_envelope.json"
@@ -41,8 +36,8 @@ EVENT = b'{"event_id":"df67a0b2c1d34e5f8a9b0c1d2e3f4a5b","level":"error","messag
 
 @contextlib.contextmanager
 def raises(status: int, match: str = ""):
-    """Expect a ProtocolError with `status` whose detail contains `match`."""
-    with pytest.raises(ProtocolError) as info:
+    """Expect a Refusal with `status` whose detail contains `match`."""
+    with pytest.raises(Refusal) as info:
         yield info
     assert info.value.status == status, info.value.detail
     assert match in info.value.detail
@@ -58,13 +53,19 @@ class CaseInsensitiveHeaders(dict):
         return super().get(key.title(), default)
 
 
-# --- ProtocolError ---------------------------------------------------------------------
+# --- Refusal ---------------------------------------------------------------------
 
 
-def test_protocol_error_defaults_to_400():
-    err = ProtocolError("bad thing")
-    assert (err.detail, err.status, str(err)) == ("bad thing", 400, "bad thing")
-    assert ProtocolError("gone", 413).status == 413
+def test_refusal_carries_its_reason_and_the_sentry_status():
+    err = Refusal("bad_json", "bad thing")
+    assert (err.reason, err.detail, err.status, str(err)) == (
+        "bad_json",
+        "bad thing",
+        400,
+        "bad thing",
+    )
+    assert Refusal("too_large", "gone").status == 413
+    assert err.retry_after is None
 
 
 # --- parse_auth_header -----------------------------------------------------------------
@@ -403,7 +404,7 @@ def bomb(encoding: str) -> bytes:
     return b"".join(compressor.compress(zeros) for _ in range(200)) + compressor.flush()
 
 
-@pytest.mark.parametrize("limit", [MAX_EVENT_BYTES, protocol.MAX_ENVELOPE_BYTES])
+@pytest.mark.parametrize("limit", [MAX_EVENT_BYTES, MAX_ENVELOPE_BYTES])
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
 def test_decompress_bomb_is_cut_off(encoding, limit):
     body = bomb(encoding)
@@ -764,7 +765,7 @@ def test_parse_envelope_size_limit_skips_other_items():
 
 def test_parse_envelope_total_size_limit():
     with raises(413, "too large"):
-        parse_envelope(b"{}\n" + item(b"x" * protocol.MAX_ENVELOPE_BYTES, type="attachment"))
+        parse_envelope(b"{}\n" + item(b"x" * MAX_ENVELOPE_BYTES, type="attachment"))
 
 
 def test_parse_envelope_accepts_bytearray():
@@ -796,11 +797,11 @@ def test_parse_envelope_real_capture():
     assert event == capture["event"]
 
     wire = brotli.compress(data)
-    decoded = decompress(wire, capture["content_encoding"], protocol.MAX_ENVELOPE_BYTES)
+    decoded = decompress(wire, capture["content_encoding"], MAX_ENVELOPE_BYTES)
     assert parse_envelope(decoded).items[0].payload == payload
 
 
-# --- parse_udp_datagram ----------------------------------------------------------------
+# --- raven's datagrams (events/wire/datagram.py; the listener's cases are in tests/udp) ---
 
 UDP_HEADER = (
     b"Sentry sentry_timestamp=1795773159.93, sentry_client=raven-python/3.6.1, "
@@ -808,59 +809,7 @@ UDP_HEADER = (
 )
 
 
-def test_parse_udp_datagram_raven():
-    datagram = UDP_HEADER + b"\n\n" + base64.b64encode(zlib.compress(EVENT))
-    fields, payload = parse_udp_datagram(datagram)
-    assert fields == {
-        "sentry_timestamp": "1795773159.93",
-        "sentry_client": "raven-python/3.6.1",
-        "sentry_version": "2.0",
-        "sentry_key": "pub",
-        "sentry_secret": "secret",
-    }
-    assert payload == EVENT
-
-
-@pytest.mark.parametrize(
-    "datagram, fields",
-    [
-        (EVENT, None),
-        (b"\n" + EVENT, None),
-        (b'{\n\n  "message": "pretty"\n}', None),
-        (base64.b64encode(zlib.compress(EVENT)), None),
-        (UDP_HEADER + b"\n\n" + EVENT, "pub"),
-    ],
-)
-def test_parse_udp_datagram_variants(datagram, fields):
-    got_fields, payload = parse_udp_datagram(datagram)
-    assert (got_fields or {}).get("sentry_key") == fields
-    assert json.loads(payload)
-
-
-@pytest.mark.parametrize(
-    "datagram, status",
-    [
-        (b"", 400),
-        (UDP_HEADER + b"\n\n", 400),
-        (UDP_HEADER + b"\n\nnot base64 !!", 400),
-        (b"Bearer x\n\n" + base64.b64encode(zlib.compress(EVENT)), 401),
-        (b"Sentry \xff\n\n" + EVENT, 401),
-        (b"garbage without separator", 400),
-    ],
-)
-def test_parse_udp_datagram_errors(datagram, status):
-    with raises(status):
-        parse_udp_datagram(datagram)
-
-
-def test_parse_udp_datagram_limit():
-    with raises(413, "too large"):
-        parse_udp_datagram(
-            UDP_HEADER + b"\n\n" + base64.b64encode(zlib.compress(bytes(5000))), 1000
-        )
-
-
-# --- Fuzzing: only ProtocolError may escape --------------------------------------------
+# --- Fuzzing: only Refusal may escape --------------------------------------------
 
 VALID_ENVELOPE = (
     ENV_HEADER
@@ -895,7 +844,7 @@ def mutated(draw, base: bytes):
 def only_protocol_errors(func, *args):
     try:
         func(*args)
-    except ProtocolError as exc:
+    except Refusal as exc:
         assert exc.status in (400, 401, 403, 413)
         assert isinstance(exc.detail, str) and exc.detail
 
@@ -932,8 +881,12 @@ def test_fuzz_store_body_and_event_json(data):
     only_protocol_errors(decode_store_body, data)
     only_protocol_errors(decode_store_body, data, 50)
     only_protocol_errors(parse_event_json, data)
-    only_protocol_errors(parse_udp_datagram, UDP_HEADER + b"\n\n" + data)
-    only_protocol_errors(parse_udp_datagram, data)
+    only_protocol_errors(datagram_event, UDP_HEADER + b"\n\n" + data)
+    only_protocol_errors(datagram_event, data)
+
+
+def datagram_event(data: bytes) -> dict:
+    return datagram.decode_event(datagram.split_datagram(data)[1])[0]
 
 
 @FUZZ

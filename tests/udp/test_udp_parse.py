@@ -8,11 +8,11 @@ import zlib
 
 import pytest
 
-from events.ingest import udp, udp_stats
-from events.ingest.handoff import Overloaded
+from events.ingest import handoff, udp, udp_stats
 from events.ingest.keys import KeyInfo, KeysUnavailable
 from events.processing import prepare
-from events.wire import protocol
+from events.wire.event_json import decode_store_body
+from events.wire.refusal import REASONS
 from tests.udp.datagrams import datagram, header, raven_event
 
 KEY = "a" * 32
@@ -41,7 +41,7 @@ class Harness:
 
         def hand_off(payload):
             if overloaded:
-                raise Overloaded(10)
+                raise handoff.overloaded(10)
             self.handed.append(payload)
 
         self.stats = udp_stats.Stats(None, "test")
@@ -108,7 +108,7 @@ def test_datagram_table(name, build, reason):
     else:
         assert stats.accepted == 0 and dict(stats.rejected) == {reason: 1}, harness.logged
         assert harness.logged[0][0] == reason and harness.logged[0][1]
-        assert reason in udp.REASONS
+        assert reason in REASONS
 
 
 def test_event_id_is_kept_or_generated():
@@ -221,4 +221,4 @@ def test_listener_accepts_and_queues_raw_zlib_ending_in_whitespace_intact():
     assert stats.accepted == 1 and not stats.rejected, harness.logged
     queued = harness.handed[0].body
     assert queued == compressed
-    assert protocol.decode_store_body(queued) == body
+    assert decode_store_body(queued) == body

@@ -7,7 +7,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from events.ingest import udp, udp_stats
+from events.ingest import udp_stats
+from events.wire.refusal import REASONS
 
 
 class Command(BaseCommand):
@@ -61,7 +62,9 @@ def render(stats: dict, now: float | None = None) -> str:
         f"  rejected  {stats.get('rejected_total', 0):>12,}",
     ]
     for reason, count in sorted((stats.get("rejected") or {}).items(), key=lambda kv: -kv[1]):
-        lines.append(f"    {reason:<16}{count:>10,}  {udp.REASONS.get(reason, '')}")
+        lines.append(
+            f"    {reason:<16}{count:>10,}  {REASONS[reason].meaning if reason in REASONS else ''}"
+        )
     if stats.get("socket_drops") is not None:
         lines.append(f"  dropped by the kernel (receive buffer full): {stats['socket_drops']:,}")
     lines.append(f"  SO_RCVBUF {stats.get('rcvbuf')} bytes")
