@@ -1,4 +1,5 @@
-"""Grouping v1 (events/processing/grouping.py): corpus of real SDK shapes plus one table per rule."""
+"""Grouping v1 (events/processing/grouping/v1.py): corpus of real SDK shapes plus one table per
+rule, and the corpus hashes on record, which no change of a version may alter."""
 
 import json
 from itertools import combinations
@@ -8,6 +9,7 @@ import pytest
 
 from events.processing.grouping import GROUPING_VERSION, GroupingResult, compute_grouping
 from events.processing.normalize import normalize_event
+from tests.events import freeze_grouping
 
 CORPUS_DIR = Path(__file__).parent / "grouping_corpus"
 RECEIVED = 1795773403.0
@@ -37,6 +39,22 @@ def corpus_results() -> dict[str, dict[str, GroupingResult]]:
 
 
 # --- corpus ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", sorted(freeze_grouping.recorded()))
+def test_recorded_hashes_do_not_change(version):
+    """An issue's events keep meeting it: a version's hashes are frozen once recorded."""
+    recorded = freeze_grouping.recorded()[version]
+    current = freeze_grouping.current_hashes(version)
+    changed = {k: (v, current.get(k)) for k, v in recorded.items() if current.get(k) != v}
+    assert not changed, f"grouping {version} changed these hashes (recorded, now): {changed}"
+
+
+def test_every_corpus_event_has_a_recorded_hash():
+    missing = set(freeze_grouping.corpus_events()) - set(
+        freeze_grouping.recorded()[GROUPING_VERSION]
+    )
+    assert not missing, f"run `python -m tests.events.freeze_grouping` to record {sorted(missing)}"
 
 
 def test_corpus_covers_the_sdks_it_claims():
