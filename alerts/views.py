@@ -6,12 +6,26 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from events.dashboard.panels import Panel
 from projects import access
 
 from .forms import RuleForm
 from .models import Delivery, NotificationRule
 
 RECENT_DELIVERIES = 50
+ISSUE_DELIVERIES = 10
+
+
+def issue_panel(request, issue) -> Panel:
+    """The issue page's panel (events/dashboard/panels.py): its latest deliveries, one query.
+    The page checked access to the issue; its project and organization are loaded."""
+    deliveries = list(issue.alert_deliveries.order_by("-created", "-id")[:ISSUE_DELIVERIES])
+    context = {
+        "deliveries": deliveries,
+        "organization_slug": issue.project.organization.slug,
+        "project_slug": issue.project.slug,
+    }
+    return Panel("Notifications", "alerts/_issue_deliveries.html", context)
 
 
 def _project(user, org_slug: str, project_slug: str, *, admin: bool = False):

@@ -22,6 +22,7 @@ from events.models import Event, Issue
 from projects import access
 from projects.models import Membership
 
+from . import panels
 from .forms import IssueFilterForm, TriageForm
 
 DETAIL_ISSUES = Issue.objects.select_related("project__organization", "assignee")
@@ -97,8 +98,7 @@ def issue_detail(request, issue_id, event_id=None):
         "chart": reads.event_chart(issue, span=span, now=now),
         "facets": reads.tag_facets(issue),
         "activities": list(issue.activities.select_related("user").order_by("-created", "-id")[:50]),
-        # Notification deliveries of the alerts app, by the reverse relation (one query).
-        "deliveries": list(issue.alert_deliveries.order_by("-created", "-id")[:10]),
+        "panels": panels.for_issue(request, issue),  # what other apps add (panels.py)
         "members": list(Membership.objects.filter(organization_id=issue.project.organization_id)
                         .select_related("user").order_by("user__username")),
         "ignore_minutes": [(60, "1 hour"), (24 * 60, "24 hours"), (7 * 24 * 60, "7 days")],

@@ -1,0 +1,29 @@
+"""Panels that other apps add to the issue page, so that the dashboard never names them.
+
+An app registers a function in its AppConfig.ready(); the issue page calls it with the
+request and the issue, and shows the Panel it returns (None: nothing to show) in the side
+column, in registration order. The alerts app adds its notification deliveries this way.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    template: str  # included with `panel` in its context: it reads `panel.context`
+    context: dict = field(default_factory=dict)
+
+
+Provider = Callable[..., Panel | None]  # (request, issue) -> Panel | None
+_providers: list[Provider] = []
+
+
+def register(provider: Provider) -> None:
+    if provider not in _providers:  # ready() may run twice in tests
+        _providers.append(provider)
+
+
+def for_issue(request, issue) -> list[Panel]:
+    return [panel for provider in _providers if (panel := provider(request, issue)) is not None]
