@@ -98,7 +98,7 @@ def summarize_collapsed(lines, top: int = 15) -> dict:
 
 
 def _short_frame(frame: str) -> str:
-    """'digest.py:store_batch' from 'store_batch (events/processing/digest.py:312)'."""
+    """'store.py:store_batch' from 'store_batch (events/processing/store.py:212)'."""
     match = re.match(r"(.*) \((.*?)(?::\d+)?\)$", frame.strip())
     if not match:
         return frame.strip()

@@ -169,7 +169,9 @@ class IssueHourlyCount(models.Model):
 
 
 class FailedPayload(models.Model):
-    """A queued payload the pipeline could not store, kept (not dropped) for inspection and replay."""
+    """A queued payload the pipeline could not store, kept (not dropped) with the reason, for
+    inspection in the admin. `meta` and `body` are the queue message as read (events/queue),
+    or, for an event that failed only at the batch write, no meta and the prepared event."""
 
     project_id = models.BigIntegerField(null=True)
     received = models.DateTimeField(auto_now_add=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
-from events.models import Issue, IssueTag
+from events.models import IssueTag
 
 STATUSES = ("unresolved", "resolved", "ignored", "all")
 LEVELS = ("fatal", "error", "warning", "info", "debug")
@@ -127,7 +127,3 @@ def issue_filter(query: IssueQuery, *, vendor: str, user_id: int | None = None) 
     elif query.assigned:
         q &= Q(assignee__username=query.assigned)
     return q
-
-
-def status_of(query: IssueQuery, default: str = Issue.Status.UNRESOLVED) -> str:
-    return query.status or default

@@ -149,13 +149,13 @@ def test_check_issues():
 def test_summarize_collapsed():
     lines = [
         'process 7:"celery worker";<module> (celery:1);drain (events/processing/drain.py:100);'
-        "prepare (events/processing/digest.py:90) 6",
+        "prepare (events/processing/prepare.py:90) 6",
         "<module> (celery:1);drain (events/processing/drain.py:100);execute (/x/site-packages/psycopg/cursor.py:7) 4",
         "bad line",
     ]
     summary = figures.summarize_collapsed(lines)
     assert summary["samples"] == 10
-    assert summary["own"][0] == ("events/processing/digest.py:prepare", 60.0)
+    assert summary["own"][0] == ("events/processing/prepare.py:prepare", 60.0)
     assert ("psycopg/cursor.py:execute", 40.0) in summary["own"]
     assert ("events/processing/drain.py:drain", 100.0) in summary["total"]
 

@@ -32,5 +32,5 @@ def compute_grouping(event: dict, version: str = GROUPING_VERSION) -> GroupingRe
         raise ValueError(f"unknown grouping version: {version!r}") from None
     components = strategy(event)
     # A separator keeps ("ab", "c") and ("a", "bc") apart, unlike a plain concatenation.
-    digest = hashlib.md5("\x00".join(components).encode("utf-8", "replace"), usedforsecurity=False)
-    return GroupingResult(version=version, hash=digest.hexdigest(), components=components)
+    md5 = hashlib.md5("\x00".join(components).encode("utf-8", "replace"), usedforsecurity=False)
+    return GroupingResult(version=version, hash=md5.hexdigest(), components=components)
