@@ -1,4 +1,4 @@
-"""The Airbrake / Errbit notifier API (protocols.md §9): notices in, Sentry events queued.
+"""The Airbrake / Errbit notifier API (docs/protocols.md §9): notices in, Sentry events queued.
 
 Like the Sentry endpoints, it admits through events/ingest/admission.py: key, project,
 body, limits, hand-off. A notice is converted to a Sentry event here (events/wire/airbrake.py)

@@ -1,4 +1,4 @@
-"""UDP ingestion (protocols.md §8): raven's datagrams, the same checks as HTTP, the same queue.
+"""UDP ingestion (docs/protocols.md §8): raven's datagrams, the same checks as HTTP, the same queue.
 
 UDP has no answer, so a refused datagram (its format: `events/wire/datagram.py`) is counted
 under its reason (events/wire/refusal.py) and logged at a limited pace instead of answered.

@@ -15,7 +15,7 @@ SENTRY_PATH = re.compile(r"^(?:.*/)?api/(?P<project_id>[^/]+)/(?P<kind>store|env
 
 urlpatterns = [
     re_path(SENTRY_PATH.pattern, sentry.endpoint, name="sentry"),
-    # Airbrake / Errbit notifiers (protocols.md §9).
+    # Airbrake / Errbit notifiers (docs/protocols.md §9).
     re_path(
         r"^api/v3/projects/(?P<project_id>[^/]+)/(?:notices|create-notice)/?$",
         airbrake.notices_v3,

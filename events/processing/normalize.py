@@ -1,4 +1,4 @@
-"""Turn any SDK event payload into our canonical event dict (protocols.md §6).
+"""Turn any SDK event payload into our canonical event dict (docs/protocols.md §6).
 
 Pure and defensive: any dict decoded from JSON comes out as a new, JSON-serializable dict;
 values of the wrong type are coerced or dropped, never raised on.

@@ -1,4 +1,4 @@
-"""Issue title, culprit, type and metadata of a normalized event (protocols.md §7.6).
+"""Issue title, culprit, type and metadata of a normalized event (docs/protocols.md §7.6).
 
 Also `format_message`, the display text of a logged message, which normalize_event uses to
 fill `logentry.formatted` when an SDK sent only the template and its params.

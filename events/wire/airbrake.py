@@ -1,4 +1,4 @@
-"""Airbrake notices (v3 JSON, v2 Hoptoad XML) -> Sentry-format events (protocols.md §9).
+"""Airbrake notices (v3 JSON, v2 Hoptoad XML) -> Sentry-format events (docs/protocols.md §9).
 
 Pure: no Django. The edge converts a notice here and queues the resulting event like a store
 body, so grouping, titles and the dashboard treat it exactly as an SDK event.

@@ -1,4 +1,4 @@
-"""raven's UDP datagrams, parsed (protocols.md §8): pure functions, no Django, no sockets.
+"""raven's UDP datagrams, parsed (docs/protocols.md §8): pure functions, no Django, no sockets.
 
 A datagram is `<X-Sentry-Auth value>\\n\\n<payload>`, the payload base64(zlib(JSON)) as raven
 sends it, or plain zlib, or plain JSON. Every refusal is a `Refusal`

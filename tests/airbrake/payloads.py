@@ -1,4 +1,4 @@
-"""Airbrake notices as notifiers send them (shapes from protocols.md §9 and pybrake 1.10.1)."""
+"""Airbrake notices as notifiers send them (shapes from docs/protocols.md §9 and pybrake 1.10.1)."""
 
 
 def pybrake_notice(**context) -> dict:

@@ -1,4 +1,4 @@
-"""Raven-format datagrams for tests (protocols.md §8)."""
+"""Raven-format datagrams for tests (docs/protocols.md §8)."""
 
 import base64
 import json

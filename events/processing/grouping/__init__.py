@@ -1,4 +1,4 @@
-"""Grouping key of a normalized event (protocols.md §7), pure and versioned.
+"""Grouping key of a normalized event (docs/protocols.md §7), pure and versioned.
 
 A stored issue remembers the version that grouped it, so a version's behaviour is frozen:
 each version is a module of its own (v1.py) with a `components(event)` function, and
