@@ -457,9 +457,8 @@ def test_a_drain_lingers_so_an_event_pushed_just_after_it_emptied_the_queue_is_s
         enqueue(ingest_queue, project, late)
 
     pusher = threading.Thread(target=push_late)
-    started = time.monotonic()
     pusher.start()
+    # False: it ended on an empty queue (lingering), not on its time budget.
     assert drain.drain(time_budget=5, linger=0.6) is False
     pusher.join()
     assert Event.objects.filter(project=project, event_id=late["event_id"]).exists()
-    assert time.monotonic() - started < 3

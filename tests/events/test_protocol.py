@@ -2,10 +2,8 @@
 
 import base64
 import contextlib
-import functools
 import gzip
 import json
-import time
 import tracemalloc
 import zlib
 
@@ -15,6 +13,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.bombs import BOMB_BYTES, bomb
 from events.wire import datagram
 from events.wire.auth import Auth, Dsn, extract_auth, parse_auth_header, parse_dsn
 from events.wire.compression import decompress
@@ -386,40 +385,21 @@ def test_decompress_garbage(encoding):
         decompress(b"this is not compressed at all", encoding, MAX_EVENT_BYTES)
 
 
-BOMB_BYTES = 200 * 1024 * 1024
-
-
-@functools.cache
-def bomb(encoding: str) -> bytes:
-    """BOMB_BYTES of zeros, compressed in a streaming fashion."""
-    zeros = bytes(1024 * 1024)
-    if encoding == "br":
-        compressor = brotli.Compressor(quality=5)
-        return b"".join(compressor.process(zeros) for _ in range(200)) + compressor.finish()
-    if encoding == "zstd":
-        compressor = zstandard.ZstdCompressor().compressobj()
-        return b"".join(compressor.compress(zeros) for _ in range(200)) + compressor.flush()
-    wbits = {"gzip": 31, "deflate": 15}[encoding]
-    compressor = zlib.compressobj(1, zlib.DEFLATED, wbits)
-    return b"".join(compressor.compress(zeros) for _ in range(200)) + compressor.flush()
-
-
 @pytest.mark.parametrize("limit", [MAX_EVENT_BYTES, MAX_ENVELOPE_BYTES])
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
 def test_decompress_bomb_is_cut_off(encoding, limit):
     body = bomb(encoding)
     assert len(body) < BOMB_BYTES // 100
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with raises(413, "too large"):
             decompress(body, encoding, limit)
-        elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert elapsed < 1.0
-    assert peak < limit + 2 * 1024 * 1024  # output cap plus one working chunk
+    # Output cap plus one working chunk: the decoder stopped at the cap. Its time is
+    # measured by bench/bombs.py.
+    assert peak < limit + 2 * 1024 * 1024
 
 
 def test_decompress_raw_deflate_bomb():
