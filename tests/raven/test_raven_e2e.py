@@ -1,7 +1,8 @@
 """Unmodified raven clients against the real servers: raven 6.10 over HTTP (store endpoint,
 zlib body labelled deflate, secret DSN) and raven 5.2, the last release with the UDP
 transport, over udp://. raven 5.2 uses `async` as a name, a keyword since Python 3.7, so it
-runs under an older interpreter when the machine has one (pyenv ships 3.6 here)."""
+runs under an older interpreter when the machine has one (pyenv ships 3.6 here). ./test.sh
+prepares both ravens (tests/support/extra_packages.py)."""
 
 import glob
 import json
@@ -16,21 +17,11 @@ import pytest
 from events.models import Event, Issue
 from tests.e2e.conftest import live_stack, wait_until  # noqa: F401
 from tests.factories import ProjectFactory
+from tests.support.extra_packages import RAVEN_HTTP, RAVEN_UDP, require
 from tests.udp.server import udp_server
 
 pytestmark = pytest.mark.e2e
 APP = Path(__file__).with_name("raven_app.py")
-RAVEN_HTTP = "6.10.0"
-RAVEN_UDP = "5.2.0"
-
-
-def install(version: str) -> Path:
-    """raven==version into a cache folder under the venv (pure Python: one copy serves all)."""
-    target = Path(sys.prefix) / "extra" / f"raven-{version}"
-    if not (target / "raven" / "__init__.py").is_file():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                        str(target), f"raven=={version}"], check=True, timeout=300)  # fmt: skip
-    return target
 
 
 def old_python() -> str | None:
@@ -84,9 +75,9 @@ def test_raven_6_over_http_and_raven_5_over_udp(live_stack, tmp_path):  # noqa: 
     with udp_server(live_stack.env, tmp_path) as udp:
         http_project, udp_project = ProjectFactory(), ProjectFactory()
         http_key, udp_key = http_project.keys.get(), udp_project.keys.get()
-        runs["http"] = (http_project, run_app(sys.executable, install(RAVEN_HTTP),
+        runs["http"] = (http_project, run_app(sys.executable, require(RAVEN_HTTP),
                                               http_key.secret_dsn(live_stack.base_url)))  # fmt: skip
-        runs["udp"] = (udp_project, run_app(old, install(RAVEN_UDP), udp.dsn(udp_key)))
+        runs["udp"] = (udp_project, run_app(old, require(RAVEN_UDP), udp.dsn(udp_key)))
         for via, (project, _ids) in runs.items():
             wait_until(lambda p=project: Event.objects.filter(project=p).count() == 5,
                        what=lambda p=project, v=via: f"5 raven events over {v}\n{diagnose(p)}\n"
