@@ -33,9 +33,8 @@ except ImportError:  # pragma: no cover - orjson is an app dependency
         return json.dumps(value, separators=(",", ":")).encode()
 
 
-FIXTURE = (
-    Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sentry_python_envelope.json"
-)
+# The captured sentry-python envelope the tests use too (tests/fixtures/README.md).
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sentry_python_envelope.json"
 USER_AGENT = "sentry.python/2.75.0"
 BROTLI_QUALITY = 4  # sentry-python's default for "br"
 GZIP_LEVEL = 9  # sentry-python's default for "gzip"

@@ -7,11 +7,9 @@ import os
 import sqlite3
 import sys
 import time
-from pathlib import Path
 
-FIXTURE = (
-    Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sentry_python_envelope.json"
-)
+from bench.payload import FIXTURE
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -6,8 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FIXTURES = SHARED / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # recorded payloads, see its README
 
 
 def python_error(

@@ -13,10 +13,23 @@ from kombu import Connection
 from aggregator import fsbroker
 
 
+@pytest.fixture(scope="session")
+def control_folder(tmp_path_factory):
+    """Where kombu keeps exchange tables; its default is control/ in the working directory,
+    the checkout. One for the session: kombu remembers bindings per process and writes a
+    table only on the first bind, so a later test's queue must find the earlier table."""
+    return tmp_path_factory.mktemp("broker-control")
+
+
 @pytest.fixture
-def connection(tmp_path):
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
-    with Connection(transport=fsbroker.Transport, transport_options=options) as conn:
+def broker_options(tmp_path, control_folder) -> dict:
+    return {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path),
+            "control_folder": str(control_folder)}  # fmt: skip
+
+
+@pytest.fixture
+def connection(broker_options):
+    with Connection(transport=fsbroker.Transport, transport_options=broker_options) as conn:
         yield conn
 
 
@@ -46,16 +59,17 @@ def test_a_message_gets_its_final_name_only_once_written(connection, tmp_path, m
     queue.close()
 
 
-def test_a_reader_racing_slow_writers_gets_every_message_whole(connection, tmp_path, monkeypatch):
+def test_a_reader_racing_slow_writers_gets_every_message_whole(
+    connection, broker_options, monkeypatch
+):
     # Slow down the write after the file is opened: with kombu's own transport (name first,
     # content after) the reader then takes empty files and fails to decode them.
     real = fsbroker.str_to_bytes
     monkeypatch.setattr(fsbroker, "str_to_bytes", lambda s: (time.sleep(0.002), real(s))[1])
     writers, per_writer = 4, 50
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
 
     def write(w):
-        with Connection(transport=fsbroker.Transport, transport_options=options) as conn:
+        with Connection(transport=fsbroker.Transport, transport_options=broker_options) as conn:
             queue = conn.SimpleQueue("work")
             for i in range(per_writer):
                 queue.put({"w": w, "i": i, "pad": "x" * 2000})

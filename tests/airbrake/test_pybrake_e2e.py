@@ -14,19 +14,15 @@ from events.models import Event, Issue
 from tests.airbrake.payloads import BILLION_LAUGHS
 from tests.e2e.conftest import live_stack, wait_until  # noqa: F401
 from tests.factories import ProjectFactory
+from tests.support.extra_packages import PYBRAKE, require
 
 pytestmark = pytest.mark.e2e
 APP = Path(__file__).with_name("pybrake_app.py")
-PYBRAKE = "1.10.1"
 
 
 @pytest.fixture(scope="session")
 def pybrake_dir():
-    target = Path(sys.prefix) / "extra" / f"pybrake-{PYBRAKE}"
-    if not (target / "pybrake" / "__init__.py").is_file():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
-                        f"pybrake=={PYBRAKE}"], check=True, timeout=300)  # fmt: skip
-    return target
+    return require(PYBRAKE)  # ./test.sh installs it (tests/support/extra_packages.py)
 
 
 def post(url: str, body: bytes, **headers) -> tuple[int, dict]:

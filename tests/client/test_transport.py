@@ -6,7 +6,6 @@ import http.server
 import logging
 import logging.config
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from events.wire import datagram
 from events.wire.auth import Auth
 from events.wire.envelope import parse_envelope
 from events.wire.event_json import decode_store_body, parse_event_json
+from tests.support.extra_packages import CLIENT, require
 
 
 @pytest.fixture
@@ -277,13 +277,9 @@ def test_bad_dsn_is_a_configuration_error(dsn):
         AggregatorHandler(dsn)
 
 
-def test_pip_installs_the_client(tmp_path):
-    source = tmp_path / "src"
-    shutil.copytree(sys.modules["aggregator_client"].__path__[0] + "/..", source,
-                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))  # fmt: skip
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                    str(target), str(source)], check=True, timeout=300)  # fmt: skip
+def test_pip_installs_the_client():
+    # ./test.sh pip-installs client/ as a user would, again whenever its files change.
+    target = require(CLIENT)
     run = subprocess.run(
         [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
          "import aggregator_client as a; print(a.__file__, a.__version__)", str(target)],

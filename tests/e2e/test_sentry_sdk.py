@@ -13,25 +13,16 @@ from events.models import Event, Issue
 from tests.e2e.conftest import wait_until
 from tests.factories import ProjectFactory
 from tests.payloads import envelope, python_error
+from tests.support.extra_packages import SENTRY_SDK_1, require
 
 pytestmark = pytest.mark.e2e
 CLIENT = Path(__file__).with_name("sdk_client.py")
 
 
-SDK1 = "1.45.1"
-
-
 @pytest.fixture(scope="session")
-def sentry_sdk_1(tmp_path_factory):
-    """sentry-sdk 1.x (posts errors to /store/), installed beside the current one."""
-    cache = Path(sys.prefix) / "extra" / f"sentry-sdk-{SDK1}"
-    if not (cache / "sentry_sdk").is_dir():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(cache),
-             f"sentry-sdk=={SDK1}", "urllib3<2", "certifi"],
-            check=True, timeout=300,
-        )  # fmt: skip
-    return cache
+def sentry_sdk_1():
+    """sentry-sdk 1.x (posts errors to /store/), which ./test.sh installs beside the current one."""
+    return require(SENTRY_SDK_1)
 
 
 @pytest.mark.parametrize("sdk, algo", [("2", "gzip"), ("2", "br"), ("1", "gzip")])

@@ -1,4 +1,4 @@
-"""Tests for events.wire.protocol (pure functions, no database)."""
+"""Tests for events.wire: auth, compression, event JSON, envelopes (pure functions, no database)."""
 
 import base64
 import contextlib

@@ -3,7 +3,6 @@
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,9 @@ from events.processing.titles import (
     event_type,
     format_message,
 )
+from tests.payloads import FIXTURES as PAYLOAD_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "sentry-compat"
+FIXTURES = PAYLOAD_FIXTURES / "sentry-compat"
 FIXTURE_NAMES = [
     "python_zero_division",
     "python_logging",
@@ -32,8 +32,6 @@ def canonical(raw: dict) -> dict:
 
 
 def load_fixture(name: str) -> tuple[dict, dict]:
-    if not FIXTURES.is_dir():
-        pytest.skip(f"sentry-compat fixtures not found at {FIXTURES} (shared/ is not checked out)")
     incoming = json.loads((FIXTURES / f"{name}.incoming.json").read_text())
     expected = json.loads((FIXTURES / f"{name}.expected.json").read_text())
     return incoming, expected
@@ -74,8 +72,6 @@ def test_sentry_compat_fixture(name):
 
 
 def test_every_fixture_pair_is_covered():
-    if not FIXTURES.is_dir():
-        pytest.skip(f"sentry-compat fixtures not found at {FIXTURES}")
     names = {p.name.removesuffix(".expected.json") for p in FIXTURES.glob("*.expected.json")}
     assert names == set(FIXTURE_NAMES)
 
