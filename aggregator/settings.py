@@ -1,5 +1,6 @@
 """The one settings module. Everything comes from the environment; with nothing set the
-embedded default runs: SQLite and a file-based Celery broker under DATA_DIR, no servers."""
+embedded default runs: SQLite and a file-based Celery broker under DATA_DIR, no servers.
+Test-only settings are in tests/settings.py."""
 
 import secrets
 from pathlib import Path
@@ -104,13 +105,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 30,
         }
     )
-    # Tests that start real server and worker processes need a file all of them can open.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-    if "TEST_DATABASE_NAME" in env:  # lets test runs side by side on one server keep apart
-        DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis (optional): the ingest queue and the cache live there when it is configured.
@@ -189,7 +186,7 @@ INGEST_FIRST_ABOVE = env.int("INGEST_FIRST_ABOVE", default=0)
 INGEST_FIRST_MAX_BACKLOG = env.int("INGEST_FIRST_MAX_BACKLOG", default=INGEST_MAX_BACKLOG // 2)
 # Payloads kept on local disk while the queue is unreachable; past this, 503.
 INGEST_MAX_SPOOL = env.int("INGEST_MAX_SPOOL", default=100_000)
-# Off in unit tests, which drain the queue themselves.
+# Each accepted payload asks a worker to drain; off, draining waits for beat (every 2 s).
 INGEST_AUTO_DRAIN = env.bool("INGEST_AUTO_DRAIN", default=True)
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 UDP_RCVBUF_BYTES = env.int("UDP_RCVBUF_BYTES", default=8 * 1024 * 1024)  # manage.py udpserver

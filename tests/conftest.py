@@ -12,7 +12,7 @@ def _own_ingest_queue(tmp_path_factory):
     if settings.INGEST_QUEUE_URL.startswith("sqlite://"):
         path = tmp_path_factory.mktemp("queue") / "ingest.sqlite3"
         settings.INGEST_QUEUE_URL = f"sqlite:///{path}"
-    settings.INGEST_AUTO_DRAIN = False
+    settings.INGEST_AUTO_DRAIN = False  # tests drain the queue themselves
     yield
 
 
