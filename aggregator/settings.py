@@ -1,8 +1,10 @@
 """The one settings module. Everything comes from the environment; with nothing set the
 embedded default runs: SQLite and a file-based Celery broker under DATA_DIR, no servers.
-Test-only settings are in tests/settings.py."""
 
-import secrets
+Importing it reads the environment (and the secret key file) and nothing else: whoever
+needs a folder under DATA_DIR makes it (`manage.py bootstrap`, the file broker, the SQLite
+ingest queue, collectstatic). Test-only settings are in tests/settings.py."""
+
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,18 +14,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 DATA_DIR = Path(env("DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Written once by `manage.py bootstrap` (./run.sh runs it) when SECRET_KEY is not set.
+SECRET_KEY_FILE = DATA_DIR / "secret_key"
 
 
 def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in DATA_DIR."""
+    """SECRET_KEY from the environment, else the one in SECRET_KEY_FILE. Empty when there
+    is neither: commands that need no key still run (bootstrap, which writes it, among
+    them), and the web server and the worker refuse to start (aggregator/secret_key.py)."""
     if "SECRET_KEY" in env:
         return env("SECRET_KEY")
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        return SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        return ""
 
 
 SECRET_KEY = _secret_key()
@@ -116,8 +120,7 @@ REDIS_URL = env("REDIS_URL", default="")
 # --- Celery: Redis or RabbitMQ when CELERY_BROKER_URL says so, else a folder under DATA_DIR.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = DATA_DIR / "broker"
-    _broker_dir.mkdir(exist_ok=True)
+    _broker_dir = DATA_DIR / "broker"  # made by the transport when it connects
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -291,8 +294,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = DATA_DIR / "static"  # made by collectstatic
 # Serve app static files even where collectstatic has not run (tests, a fresh checkout).
 WHITENOISE_USE_FINDERS = True
 STORAGES = {

@@ -6,6 +6,11 @@ from events.queue import get_queue
 from tests.factories import ProjectFactory
 
 
+def pytest_configure(config):
+    # The SQLite test database lives in DATA_DIR (tests/settings.py), which settings never make.
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _own_ingest_queue(tmp_path_factory):
     """Tests never share the ingest queue of a locally running instance."""

@@ -9,7 +9,8 @@ from aggregator.settings import DATA_DIR, DATABASES, env
 SECRET_KEY = "tests-only-not-secret-" + "x" * 40
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Tests that start real server and worker processes need a file all of them can open.
+    # Tests that start real server and worker processes need a file all of them can open
+    # (tests/conftest.py makes DATA_DIR).
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 elif "TEST_DATABASE_NAME" in env:  # lets test runs side by side on one server keep apart
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
