@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from aggregator import secret_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,3 +76,29 @@ def test_web_server_and_worker_refuse_to_start_without_a_key(tmp_path):
     )  # fmt: skip
     assert worker.returncode != 0 and "manage.py bootstrap" in worker.stderr
     assert not (tmp_path / "data").exists()
+
+
+EMAIL = ["EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD",
+         "EMAIL_USE_TLS", "EMAIL_USE_SSL"]  # fmt: skip
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("smtp+ssl://me:p%40ss@mail.example.com", [SMTP, "mail.example.com", 465, "me", "p@ss", False, True]),
+        ("smtp+tls://me:pw@mail.example.com:587", [SMTP, "mail.example.com", 587, "me", "pw", True, False]),
+        ("smtp://mail.example.com", [SMTP, "mail.example.com", 25, "", "", False, False]),
+    ],
+)  # fmt: skip
+def test_email_url_sets_each_email_setting(tmp_path, url, expected):
+    got = read_settings({"DATA_DIR": str(tmp_path), "EMAIL_URL": url}, *EMAIL)
+    assert got == dict(zip(EMAIL, expected, strict=True))
+
+
+def test_without_email_settings_mail_goes_to_files_in_data_dir(tmp_path):
+    got = read_settings({"DATA_DIR": str(tmp_path)}, "EMAIL_BACKEND", "EMAIL_FILE_PATH")
+    assert got == {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+    }
