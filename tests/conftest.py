@@ -7,8 +7,10 @@ from tests.factories import ProjectFactory
 
 
 def pytest_configure(config):
-    # The SQLite test database lives in DATA_DIR (tests/settings.py), which settings never make.
+    # Settings make no folders. The SQLite test database lives in DATA_DIR (tests/settings.py);
+    # STATIC_ROOT is collectstatic's, and WhiteNoise warns about it missing at every start.
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True, scope="session")
