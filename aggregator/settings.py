@@ -38,6 +38,18 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[BASE_URL])
 
+# --- Behind a reverse proxy that terminates TLS: requests count as https when the proxy says
+# so (redirects, CSRF's origin check). Only for a proxy that sets X-Forwarded-Proto itself,
+# replacing the client's, or any client could claim https.
+if env.bool("BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Cookies over https only when the site is served over https.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = urlsplit(BASE_URL).scheme == "https"
+# HSTS is opt-in: once a browser has seen it, it refuses plain http for that long.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

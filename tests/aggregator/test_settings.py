@@ -78,6 +78,38 @@ def test_web_server_and_worker_refuse_to_start_without_a_key(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+NAMES = ["SECURE_PROXY_SSL_HEADER", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
+         "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+         "CSRF_TRUSTED_ORIGINS"]  # fmt: skip
+
+
+def test_plain_http_by_default(tmp_path):
+    assert read_settings({"DATA_DIR": str(tmp_path)}, *NAMES) == {
+        "SECURE_PROXY_SSL_HEADER": None,  # not set: Django's default, None
+        "SESSION_COOKIE_SECURE": False,
+        "CSRF_COOKIE_SECURE": False,
+        "SECURE_HSTS_SECONDS": 0,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_HSTS_PRELOAD": False,
+        "CSRF_TRUSTED_ORIGINS": ["http://localhost:8000"],
+    }
+
+
+def test_https_behind_a_proxy(tmp_path):
+    env = {"DATA_DIR": str(tmp_path), "BASE_URL": "https://errors.example.com/",
+           "BEHIND_PROXY": "1", "SECURE_HSTS_SECONDS": "31536000",
+           "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "yes"}  # fmt: skip
+    assert read_settings(env, *NAMES) == {
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "CSRF_TRUSTED_ORIGINS": ["https://errors.example.com"],
+    }
+
+
 EMAIL = ["EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD",
          "EMAIL_USE_TLS", "EMAIL_USE_SSL"]  # fmt: skip
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
