@@ -13,9 +13,9 @@ if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     touch .venv/.installed
 fi
 export PATH="$PWD/.venv/bin:$PATH"
-python manage.py migrate --noinput
-python manage.py collectstatic --noinput --verbosity 0
+# DATA_DIR, its secret key, migrations, admin user, demo project: before anything else runs.
 python manage.py bootstrap
+python manage.py collectstatic --noinput --verbosity 0
 case "${WORKER_BEAT:-}" in
     1 | true | True | TRUE | yes | on) exec honcho start -f Procfile web worker udp ;; # beat runs in the worker
     *) exec honcho start -f Procfile ;;

@@ -5,8 +5,9 @@ import os
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
-from . import gc_tuning, priority
+from . import gc_tuning, priority, secret_key
 from .embedded_beat import EmbeddedBeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
@@ -23,6 +24,16 @@ def _tune_gc(**_kwargs) -> None:
     # worker_init: the main process (solo and threads pools); worker_process_init: each
     # prefork child, after the fork.
     gc_tuning.tune()
+
+
+@worker_init.connect
+def _require_secret_key(**_kwargs) -> None:
+    # Tasks sign unsubscribe links and invitations. SystemExit: Celery logs and ignores
+    # what a signal handler raises, so an exception would not stop the worker.
+    try:
+        secret_key.require()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(str(exc)) from None
 
 
 @worker_init.connect

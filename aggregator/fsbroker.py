@@ -5,7 +5,8 @@ kombu creates the message file under its final name and then writes it, so a wor
 polling the folder can take the file while it is still empty and fail to decode it. Celery
 treats that as unrecoverable and the worker exits (it happened on a fresh `./run.sh`: web
 and beat sent drain requests while the worker polled). Here a message is written under a
-name no reader looks at and renamed into place, which is atomic within a folder.
+name no reader looks at and renamed into place, which is atomic within a folder. Its
+folders are made when a channel opens, not when settings are read.
 """
 
 import os
@@ -23,6 +24,12 @@ PARTIAL_PREFIX = ".partial-"  # and no ".<queue>.msg" in it: readers pick only t
 
 
 class Channel(filesystem.Channel):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Settings make no folders; kombu expects these to exist (it lists and writes them).
+        for folder in (self.data_folder_in, self.data_folder_out, self.control_folder):
+            os.makedirs(folder, exist_ok=True)
+
     def _put(self, queue, payload, **kwargs):
         # The same name as kombu's: readers take messages in sorted (time) order.
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"

@@ -1,7 +1,10 @@
 """The one settings module. Everything comes from the environment; with nothing set the
-embedded default runs: SQLite and a file-based Celery broker under DATA_DIR, no servers."""
+embedded default runs: SQLite and a file-based Celery broker under DATA_DIR, no servers.
 
-import secrets
+Importing it reads the environment (and the secret key file) and nothing else: whoever
+needs a folder under DATA_DIR makes it (`manage.py bootstrap`, the file broker, the SQLite
+ingest queue, collectstatic). Test-only settings are in tests/settings.py."""
+
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,18 +14,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 DATA_DIR = Path(env("DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Written once by `manage.py bootstrap` (./run.sh runs it) when SECRET_KEY is not set.
+SECRET_KEY_FILE = DATA_DIR / "secret_key"
 
 
 def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in DATA_DIR."""
+    """SECRET_KEY from the environment, else the one in SECRET_KEY_FILE. Empty when there
+    is neither: commands that need no key still run (bootstrap, which writes it, among
+    them), and the web server and the worker refuse to start (aggregator/secret_key.py)."""
     if "SECRET_KEY" in env:
         return env("SECRET_KEY")
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        return SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        return ""
 
 
 SECRET_KEY = _secret_key()
@@ -32,6 +37,18 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[urlsplit(BASE_URL).hostname, "localhost", "127.0.0.1", "[::1]"]
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[BASE_URL])
+
+# --- Behind a reverse proxy that terminates TLS: requests count as https when the proxy says
+# so (redirects, CSRF's origin check). Only for a proxy that sets X-Forwarded-Proto itself,
+# replacing the client's, or any client could claim https.
+if env.bool("BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Cookies over https only when the site is served over https.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = urlsplit(BASE_URL).scheme == "https"
+# HSTS is opt-in: once a browser has seen it, it refuses plain http for that long.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -102,13 +119,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 30,
         }
     )
-    # Tests that start real server and worker processes need a file all of them can open.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-    if "TEST_DATABASE_NAME" in env:  # lets test runs side by side on one server keep apart
-        DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis (optional): the ingest queue and the cache live there when it is configured.
@@ -117,8 +130,7 @@ REDIS_URL = env("REDIS_URL", default="")
 # --- Celery: Redis or RabbitMQ when CELERY_BROKER_URL says so, else a folder under DATA_DIR.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = DATA_DIR / "broker"
-    _broker_dir.mkdir(exist_ok=True)
+    _broker_dir = DATA_DIR / "broker"  # made by the transport when it connects
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -187,7 +199,7 @@ INGEST_FIRST_ABOVE = env.int("INGEST_FIRST_ABOVE", default=0)
 INGEST_FIRST_MAX_BACKLOG = env.int("INGEST_FIRST_MAX_BACKLOG", default=INGEST_MAX_BACKLOG // 2)
 # Payloads kept on local disk while the queue is unreachable; past this, 503.
 INGEST_MAX_SPOOL = env.int("INGEST_MAX_SPOOL", default=100_000)
-# Off in unit tests, which drain the queue themselves.
+# Each accepted payload asks a worker to drain; off, draining waits for beat (every 2 s).
 INGEST_AUTO_DRAIN = env.bool("INGEST_AUTO_DRAIN", default=True)
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 UDP_RCVBUF_BYTES = env.int("UDP_RCVBUF_BYTES", default=8 * 1024 * 1024)  # manage.py udpserver
@@ -240,7 +252,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # or the usual EMAIL_* variables. With neither, the embedded default writes each message to a
 # file in DATA_DIR/mail, where a new user can read what would have been sent.
 if "EMAIL_URL" in env:
-    vars().update(env.email_url("EMAIL_URL"))
+    _email = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+    EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)  # smtp+tls://
+    EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)  # smtp+ssl://
+    EMAIL_PORT = _email["EMAIL_PORT"] or (465 if EMAIL_USE_SSL else 25)
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or str(DATA_DIR / "mail")  # filemail://
 elif "EMAIL_HOST" in env:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = env("EMAIL_HOST")
@@ -274,8 +294,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = DATA_DIR / "static"  # made by collectstatic
 # Serve app static files even where collectstatic has not run (tests, a fresh checkout).
 WHITENOISE_USE_FINDERS = True
 STORAGES = {

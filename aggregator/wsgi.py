@@ -2,10 +2,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from aggregator import gc_tuning
+from aggregator import gc_tuning, secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
 
+secret_key.require()  # before serving: logins (sessions) need it
 django_application = get_wsgi_application()
 
 from events.ingest.wsgi import IngestFastPath  # noqa: E402  (needs Django set up)

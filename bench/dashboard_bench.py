@@ -41,6 +41,7 @@ WORDS = ["database", "cache", "user", "payment", "invoice", "session", "token", 
 def setup_django(backend: str) -> tuple[str | None, Path]:
     data_dir = Path(tempfile.mkdtemp(prefix="bench_dash_"))
     os.environ["DATA_DIR"] = str(data_dir)
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)  # logins sign; a throwaway stack
     os.environ.pop("REDIS_URL", None)
     db_name = None
     if backend == "postgres":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -72,10 +73,12 @@ APP_ENV = (
 
 def run_once(args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="aggbench-"))
+    (tmp / "data").mkdir()  # settings make no folders; ./run.sh's bootstrap would
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
     env.update(
         DATA_DIR=str(tmp / "data"), BASE_URL=f"http://127.0.0.1:{port}", PYTHONUNBUFFERED="1",
+        SECRET_KEY=secrets.token_urlsafe(50),  # a throwaway stack's
         WORKER_NICE=str(args.worker_nice), INGEST_FIRST_ABOVE=str(args.ingest_first_above),
         WORKER_BEAT="1" if args.worker_beat else "0",
     )  # fmt: skip

@@ -6,13 +6,20 @@ from events.queue import get_queue
 from tests.factories import ProjectFactory
 
 
+def pytest_configure(config):
+    # Settings make no folders. The SQLite test database lives in DATA_DIR (tests/settings.py);
+    # STATIC_ROOT is collectstatic's, and WhiteNoise warns about it missing at every start.
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _own_ingest_queue(tmp_path_factory):
     """Tests never share the ingest queue of a locally running instance."""
     if settings.INGEST_QUEUE_URL.startswith("sqlite://"):
         path = tmp_path_factory.mktemp("queue") / "ingest.sqlite3"
         settings.INGEST_QUEUE_URL = f"sqlite:///{path}"
-    settings.INGEST_AUTO_DRAIN = False
+    settings.INGEST_AUTO_DRAIN = False  # tests drain the queue themselves
     yield
 
 

@@ -17,6 +17,8 @@ class SqliteQueue:
         conn = getattr(self._local, "conn", None)
         # A connection must not cross a fork (Celery prefork, granian workers).
         if conn is None or self._local.pid != os.getpid():
+            # DATA_DIR may not exist yet: settings make no folders.
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

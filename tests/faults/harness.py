@@ -295,7 +295,7 @@ class Stack:
         self.env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
         self.env.update(
             {
-                "DJANGO_SETTINGS_MODULE": "aggregator.settings",
+                "DJANGO_SETTINGS_MODULE": "tests.settings",  # its fixed SECRET_KEY
                 "DATA_DIR": str(self.data_dir),
                 "BASE_URL": self.base_url,
                 "INGEST_VISIBILITY_TIMEOUT": "5",

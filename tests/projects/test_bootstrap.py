@@ -18,3 +18,22 @@ def test_bootstrap_makes_an_owner_with_an_address_for_the_default_alert_rule(cap
     assert "DSN:" in out and "admin@localhost" in out
     call_command("bootstrap")  # idempotent: a second run changes nothing
     assert get_user_model().objects.count() == 1
+
+
+def test_bootstrap_makes_data_dir_and_a_secret_key_where_there_is_none(settings, tmp_path):
+    # Settings make neither (aggregator/settings.py); the web server and worker need the key.
+    settings.DATA_DIR = tmp_path / "data"
+    settings.SECRET_KEY_FILE = settings.DATA_DIR / "secret_key"
+    settings.SECRET_KEY = ""
+    call_command("bootstrap", verbosity=0)
+    key = settings.SECRET_KEY_FILE.read_text().strip()
+    assert key and settings.SECRET_KEY == key
+    call_command("bootstrap", verbosity=0)
+    assert settings.SECRET_KEY_FILE.read_text().strip() == key  # kept
+
+
+def test_bootstrap_writes_no_key_file_when_there_is_a_key(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.SECRET_KEY_FILE = tmp_path / "secret_key"
+    call_command("bootstrap", verbosity=0)
+    assert not settings.SECRET_KEY_FILE.exists()

@@ -2,14 +2,19 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from aggregator import secret_key
 from projects.models import Membership
 from projects.setup import ensure_project
 
 
 class Command(BaseCommand):
-    help = "First-run setup for the embedded default: an admin user and a demo project."
+    help = (
+        "First-run set-up, safe to repeat (./run.sh runs it at every start): DATA_DIR and its "
+        "secret key (unless SECRET_KEY is set), migrations, an admin user and a demo project."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -18,6 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="admin@localhost")
 
     def handle(self, *args, username, email, **options):
+        # Settings make no folders or files: the key first (the web server and the worker
+        # need it), then the database, whose SQLite file lives in DATA_DIR too.
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        if not secret_key.present():
+            secret_key.create(settings.SECRET_KEY_FILE)
+            settings.SECRET_KEY = settings.SECRET_KEY_FILE.read_text().strip()
+        call_command("migrate", interactive=False, verbosity=options["verbosity"])
         User = get_user_model()
         password_file = settings.DATA_DIR / "admin_password"
         user = User.objects.filter(username=username).first()

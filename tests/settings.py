@@ -1,0 +1,16 @@
+"""Settings of the test suite (pyproject.toml's DJANGO_SETTINGS_MODULE): the app's own, plus
+what only tests need. pytest-django exports DJANGO_SETTINGS_MODULE, so the web servers,
+workers and UDP listeners that tests start as subprocesses read this module too."""
+
+from aggregator.settings import *  # noqa: F403
+from aggregator.settings import DATA_DIR, DATABASES, env
+
+# Fixed, so no test needs DATA_DIR/secret_key and every process of a test signs alike.
+SECRET_KEY = "tests-only-not-secret-" + "x" * 40
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests that start real server and worker processes need a file all of them can open
+    # (tests/conftest.py makes DATA_DIR).
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+elif "TEST_DATABASE_NAME" in env:  # lets test runs side by side on one server keep apart
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
