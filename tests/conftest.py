@@ -1,9 +1,15 @@
+"""Fixtures for every test. The shared helpers live in tests/support/: the modules below
+hold fixtures (real server and worker processes, the browser, a webhook receiver) and are
+loaded as plugins; the others are imported where they are used."""
+
 import pytest
 from django.conf import settings
 
 from events.ingest import keys
 from events.queue import get_queue
-from tests.factories import ProjectFactory
+from tests.support.factories import ProjectFactory
+
+pytest_plugins = ["tests.support.stack", "tests.support.browser", "tests.support.webhooks"]
 
 
 def pytest_configure(config):
@@ -58,7 +64,7 @@ def key(project):
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server; Django's mail goes to it for the test. Yields its Inbox."""
-    from tests import mailserver
+    from tests.support import mailserver
 
     controller, inbox = mailserver.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

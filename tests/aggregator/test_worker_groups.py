@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-from tests.aggregator.conftest import alive, children
+from tests.support.processes import alive, children
 
 
 def test_children_share_the_workers_group_by_default(start_worker):

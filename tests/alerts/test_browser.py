@@ -4,16 +4,15 @@ import pytest
 
 from alerts.models import NotificationRule
 from projects.models import Membership
-from tests.dashboard.browser import ARTIFACTS, browser, live_web  # noqa: F401 (fixtures)
-from tests.dashboard.conftest import store
-from tests.dashboard.test_browser import log_in, page  # noqa: F401 (fixtures)
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
-from tests.payloads import python_error
+from tests.support.browser import ARTIFACTS, log_in
+from tests.support.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.support.payloads import python_error
+from tests.support.world import store
 
 pytestmark = pytest.mark.e2e
 
 
-def test_an_admin_adds_a_rule_and_sees_deliveries(live_web, page, transactional_db, ingest_queue):  # noqa: F811
+def test_an_admin_adds_a_rule_and_sees_deliveries(live_web, page, transactional_db, ingest_queue):
     owner = MembershipFactory(user=UserFactory(username="olga"), role=Membership.Role.OWNER)
     project = ProjectFactory(organization=owner.organization, name="Shop", slug="shop")
     (issue,) = store(project, python_error())  # the default rule mails olga

@@ -7,9 +7,9 @@ from django.db import connection
 
 from alerts.evaluate import evaluate
 from alerts.models import Delivery, IssueMinuteCount, NotificationRule, RuleIssueState
-from tests.dashboard.conftest import store
-from tests.factories import ProjectFactory
-from tests.payloads import python_error
+from tests.support.factories import ProjectFactory
+from tests.support.payloads import python_error
+from tests.support.world import store
 
 WORKERS = 6
 

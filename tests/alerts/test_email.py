@@ -6,7 +6,7 @@ from django.core import signing
 
 from alerts.models import Delivery, NotificationRule
 from digests.prefs import read_unsubscribe_token
-from tests.payloads import python_error
+from tests.support.payloads import python_error
 
 
 def secret_event(**extra):

@@ -10,8 +10,8 @@ from alerts.evaluate import claim, count_recent, in_window
 from alerts.models import Delivery, IssueMinuteCount, NotificationRule
 from digests.prefs import settings_for
 from events.models import Issue
-from tests.factories import ProjectFactory
-from tests.payloads import message_event, python_error
+from tests.support.factories import ProjectFactory
+from tests.support.payloads import message_event, python_error
 
 
 def only_rule(project, **fields) -> NotificationRule:

@@ -12,8 +12,8 @@ import pytest
 from alerts.models import Delivery, NotificationRule
 from events.models import Event, Issue
 from projects.models import Membership
-from tests.e2e.conftest import wait_until
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.support.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.support.stack import wait_until
 
 pytestmark = pytest.mark.e2e
 CLIENT = Path(__file__).with_name("alerts_client.py")

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from alerts.models import Delivery, NotificationRule
-from tests.payloads import python_error
+from tests.support.payloads import python_error
 
 VALID = {
     "name": "Checkout spikes", "enabled": "on", "on_frequency": "on", "frequency_count": "50",
@@ -103,7 +103,7 @@ def test_another_orgs_user_cannot_be_chosen(client, alice, charlie, project):
 
 
 def test_rules_of_another_project_are_404(client, alice, project):
-    from tests.factories import ProjectFactory
+    from tests.support.factories import ProjectFactory
 
     other = ProjectFactory()
     client.force_login(alice)

@@ -4,7 +4,7 @@ import pytest
 
 from alerts import webhooks
 from alerts.models import Delivery, NotificationRule
-from tests.payloads import python_error
+from tests.support.payloads import python_error
 
 
 def webhook_rule(project, url, **fields) -> NotificationRule:

@@ -7,9 +7,14 @@ from rest_framework.test import APIClient
 
 from api.models import ApiToken
 from projects.models import Membership
-from tests.dashboard.conftest import store
-from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
-from tests.payloads import python_error
+from tests.support.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    UserFactory,
+)
+from tests.support.payloads import python_error
+from tests.support.world import store
 
 ALL_SCOPES = ["read", "write", "admin"]
 

@@ -4,7 +4,7 @@ another organization's objects, the session with CSRF, superusers no wider, thro
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.dashboard.browser import ARTIFACTS, browser, live_web  # noqa: F401 (fixtures)
+from tests.support.browser import ARTIFACTS
 
 
 @pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_docs_page_uses_only_our_static_files_and_no_inline_code(client):
 
 
 @pytest.fixture
-def page(browser):  # noqa: F811
+def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -59,7 +59,7 @@ def page(browser):  # noqa: F811
 
 
 @pytest.mark.e2e
-def test_swagger_ui_renders_every_operation_under_our_csp(live_web, page, transactional_db):  # noqa: F811
+def test_swagger_ui_renders_every_operation_under_our_csp(live_web, page, transactional_db):
     page.goto(live_web + "/api/0/docs/")
     page.wait_for_selector(".opblock")
     page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
@@ -68,12 +68,12 @@ def test_swagger_ui_renders_every_operation_under_our_csp(live_web, page, transa
 
 
 @pytest.mark.e2e
-def test_token_page_in_the_browser_creates_a_token_that_works(live_web, page, transactional_db):  # noqa: F811
+def test_token_page_in_the_browser_creates_a_token_that_works(live_web, page, transactional_db):
     import json
     import urllib.request
 
-    from tests.dashboard.test_browser import log_in
-    from tests.factories import MembershipFactory, UserFactory
+    from tests.events.dashboard.test_browser import log_in
+    from tests.support.factories import MembershipFactory, UserFactory
 
     MembershipFactory(user=UserFactory(username="erin"))
     log_in(page, live_web, "erin")

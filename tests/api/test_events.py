@@ -3,8 +3,8 @@
 import pytest
 
 from events.models import Event
-from tests.dashboard.conftest import store
-from tests.payloads import python_error
+from tests.support.payloads import python_error
+from tests.support.world import store
 
 pytestmark = pytest.mark.django_db
 

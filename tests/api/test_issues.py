@@ -6,8 +6,8 @@ import pytest
 
 from api import shapes
 from events.models import Activity, Event, Issue, IssueTag
-from tests.dashboard.conftest import store
-from tests.payloads import python_error
+from tests.support.payloads import python_error
+from tests.support.world import store
 
 pytestmark = pytest.mark.django_db
 PROJECT_ISSUES = "projects/org-a/backend/issues/"
@@ -110,7 +110,7 @@ def test_sorts(api_as, bob, project, ingest_queue):
 def test_organization_issue_list_filters_by_project_and_period(
     api_as, alice, project, issues_a, ingest_queue
 ):
-    from tests.factories import ProjectFactory
+    from tests.support.factories import ProjectFactory
 
     other = ProjectFactory(organization=project.organization, slug="web")
     store(other, python_error(type_="WebError"))

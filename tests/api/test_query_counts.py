@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from alerts.models import NotificationRule
-from tests.dashboard.conftest import store
-from tests.payloads import python_error
+from tests.support.payloads import python_error
+from tests.support.world import store
 
 pytestmark = pytest.mark.django_db
 

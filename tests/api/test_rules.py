@@ -10,9 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from alerts.forms import RuleForm
 from alerts.models import Delivery, NotificationRule
 from api import rules
-from tests.alerts.conftest import fast_retries, webhook_server  # noqa: F401  (fixtures)
-from tests.dashboard.conftest import store
-from tests.payloads import message_event, python_error
+from tests.support.payloads import message_event, python_error
+from tests.support.world import store
 
 pytestmark = pytest.mark.django_db
 RULES = "projects/org-a/backend/rules/"
@@ -237,7 +236,7 @@ def test_a_rule_made_through_the_api_fires(
     alice,
     project,
     mailoutbox,
-    webhook_server,  # noqa: F811
+    webhook_server,
 ):
     project.alert_rules.all().delete()
     body = {

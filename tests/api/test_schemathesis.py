@@ -12,10 +12,14 @@ import pytest
 
 from api.models import ApiToken
 from projects.models import Membership
-from tests.dashboard.conftest import store
-from tests.e2e.conftest import live_stack  # noqa: F401
-from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
-from tests.payloads import message_event, python_error
+from tests.support.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    UserFactory,
+)
+from tests.support.payloads import message_event, python_error
+from tests.support.world import store
 
 pytestmark = pytest.mark.e2e
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -49,7 +53,7 @@ parameters = {{ {inline} }}
 
 def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     _no_throttle,
-    live_stack,  # noqa: F811
+    live_stack,
     tmp_path,
 ):
     user = UserFactory(username="fuzzer")

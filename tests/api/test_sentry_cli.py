@@ -14,10 +14,15 @@ from api.models import ApiToken
 from events.models import Issue
 from projects.models import Membership
 from tests.api import sentry_cli
-from tests.dashboard.conftest import store
-from tests.e2e.conftest import live_stack, wait_until  # noqa: F401
-from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
-from tests.payloads import python_error
+from tests.support.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    UserFactory,
+)
+from tests.support.payloads import python_error
+from tests.support.stack import wait_until
+from tests.support.world import store
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +35,7 @@ def cli_binary():
     return binary
 
 
-def test_sentry_cli_info_send_event_list_and_resolve(live_stack, cli_binary, tmp_path):  # noqa: F811
+def test_sentry_cli_info_send_event_list_and_resolve(live_stack, cli_binary, tmp_path):
     user = UserFactory(username="ci", email="ci@example.com")
     org = OrganizationFactory(slug="acme")
     MembershipFactory(user=user, organization=org, role=Membership.Role.MEMBER)

@@ -70,7 +70,7 @@ def test_key_detail_update_and_delete(api_as, alice, bob, charlie, project):
 
 def test_members_list_add_and_remove(api_as, alice, dave, bob, charlie, mailoutbox):
     from projects.models import Membership
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     members = api_as(bob, ["read"]).get("organizations/org-a/members/").json()
     assert {m["email"] for m in members} == {

@@ -11,15 +11,15 @@ import pytest
 
 from events.models import Event, Issue
 from tests.client.conftest import CLIENT_DIR
-from tests.e2e.conftest import live_stack, wait_until  # noqa: F401
-from tests.factories import ProjectFactory
-from tests.udp.server import udp_server
+from tests.support.factories import ProjectFactory
+from tests.support.stack import wait_until
+from tests.support.udp_server import udp_server
 
 pytestmark = pytest.mark.e2e
 APP = Path(__file__).with_name("demo_app.py")
 
 
-def test_handler_events_are_grouped_over_udp_and_http(live_stack, tmp_path):  # noqa: F811
+def test_handler_events_are_grouped_over_udp_and_http(live_stack, tmp_path):
     projects = {}
     env = {**os.environ, "PYTHONPATH": str(CLIENT_DIR)}
     with udp_server(live_stack.env, tmp_path) as udp:

@@ -13,7 +13,12 @@ from alerts.models import NotificationRule
 from digests.models import NotificationSettings
 from events.models import Issue
 from projects.models import Membership
-from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
+from tests.support.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    UserFactory,
+)
 
 NOW = datetime(2026, 3, 4, 10, 2, tzinfo=UTC)  # the beat runs just after the 10:00 boundary
 _fingerprints = itertools.count()

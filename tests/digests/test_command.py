@@ -7,7 +7,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from digests.models import DigestRecord
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 from .conftest import NOW, make_issue, utc
 
@@ -50,7 +50,7 @@ def test_unknown_user(world):
 
 
 def test_operators_see_failed_sends_in_the_admin(issues, smtp_server, settings, client):
-    from tests.mailserver import _free_port
+    from tests.support.mailserver import _free_port
 
     settings.EMAIL_PORT = _free_port()
     run()

@@ -4,7 +4,7 @@ from django.core import mail
 
 from digests import prefs
 from digests.models import NotificationSettings
-from tests.factories import ProjectFactory
+from tests.support.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -146,7 +146,7 @@ def test_no_secrets_from_the_event(world, smtp_server, ingest_queue):
 
     from events.processing import drain
     from events.queue import QueuedPayload
-    from tests.payloads import python_error
+    from tests.support.payloads import python_error
 
     secrets = ["hunter2-pass", "cookie-s3cr3t", "token-abcdef123", "frame-var-secret"]
     event = python_error(
@@ -242,7 +242,7 @@ def test_a_new_user_is_not_flooded_with_old_issues(world, smtp_server):
 
 
 def test_a_failed_send_is_retried_later_and_sent_once(issues, smtp_server, settings):
-    from tests.mailserver import _free_port
+    from tests.support.mailserver import _free_port
 
     port = settings.EMAIL_PORT
     settings.EMAIL_PORT = _free_port()  # nobody listens: connection refused
@@ -264,7 +264,7 @@ def test_a_failed_send_is_retried_later_and_sent_once(issues, smtp_server, setti
 
 
 def test_retries_give_up_after_the_limit(world, smtp_server, settings):
-    from tests.mailserver import _free_port
+    from tests.support.mailserver import _free_port
 
     make_issue(world.billing, "CardDeclined", utc(2026, 3, 4, 9, 30))
     settings.EMAIL_PORT = _free_port()
@@ -325,7 +325,7 @@ def test_times_are_shown_in_the_users_zone_and_each_project_can_be_muted(issues,
 
 def test_users_without_settings_get_the_default_daily_digest(world, smtp_server):
     from digests.models import NotificationSettings
-    from tests.factories import MembershipFactory, UserFactory
+    from tests.support.factories import MembershipFactory, UserFactory
 
     eve = UserFactory(username="eve", date_joined=utc(2026, 1, 1))
     MembershipFactory(user=eve, organization=world.billing.organization)

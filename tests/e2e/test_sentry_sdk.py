@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from events.models import Event, Issue
-from tests.e2e.conftest import wait_until
-from tests.factories import ProjectFactory
-from tests.payloads import envelope, python_error
 from tests.support.extra_packages import SENTRY_SDK_1, require
+from tests.support.factories import ProjectFactory
+from tests.support.payloads import envelope, python_error
+from tests.support.stack import wait_until
 
 pytestmark = pytest.mark.e2e
 CLIENT = Path(__file__).with_name("sdk_client.py")

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +27,8 @@ from urllib.parse import urlsplit
 import psycopg
 import redis
 
-from tests.payloads import envelope, message_event, python_error
+from tests.support.payloads import envelope, message_event, python_error
+from tests.support.stack import APP_ENV, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -39,20 +39,6 @@ GROUP = "processors"
 KNOWN_BROKER_CRASH = (
     "Unrecoverable error: AttributeError(\"'NoneType' object has no attribute 'hostname'\")"
 )
-
-# Our variables that would leak a developer's configuration into a stack.
-APP_ENV = (
-    "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "INGEST_QUEUE_URL", "DATA_DIR", "BASE_URL",
-    "ALLOWED_HOSTS", "SECRET_KEY", "INGEST_BATCH_SIZE", "INGEST_VISIBILITY_TIMEOUT",
-    "INGEST_AUTO_DRAIN", "CELERY_TASK_ALWAYS_EAGER", "DEBUG", "INGEST_MAX_BACKLOG",
-    "INGEST_MAX_SPOOL", "LOG_LEVEL",
-)  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def tail(path: Path, size: int = 3000) -> str:

@@ -1,7 +1,7 @@
 """Grouping v1: an approximation of Sentry's `newstyle:2023-01-11` (docs/protocols.md §7).
 
 Frozen: issues grouped by v1 keep their hashes only while this module behaves the same
-(tests/events/test_grouping.py checks the corpus against its recorded hashes). A change
+(tests/events/processing/test_grouping.py checks the corpus against its recorded hashes). A change
 of grouping is a new module, v2.py, that starts as a copy of this one.
 """
 

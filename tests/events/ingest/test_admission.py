@@ -7,10 +7,10 @@ import pytest
 
 from events.ingest import admission, ratelimit, udp, udp_stats
 from events.wire.refusal import REASONS, Refusal
-from tests.airbrake.payloads import pybrake_notice
-from tests.factories import ProjectFactory, ProjectKeyFactory
-from tests.payloads import auth_header, python_error
-from tests.udp.datagrams import datagram, raven_event
+from tests.support.datagrams import datagram, raven_event
+from tests.support.factories import ProjectFactory, ProjectKeyFactory
+from tests.support.notices import pybrake_notice
+from tests.support.payloads import auth_header, python_error
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from events.ingest import sentry, wsgi
-from tests.payloads import auth_header, envelope, python_error
+from tests.support.payloads import auth_header, envelope, python_error
 
 pytestmark = pytest.mark.django_db
 

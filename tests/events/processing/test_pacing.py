@@ -1,0 +1,117 @@
+"""Ingest first: drains wait while a burst arrives, on the real queue and database."""
+
+import threading
+import time
+
+import pytest
+
+from events.models import Event
+from events.processing import drain, pacing
+from tests.events.processing.test_store import enqueue
+from tests.support.factories import ProjectFactory
+from tests.support.payloads import python_error
+
+pytestmark = pytest.mark.django_db
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def push(queue, project, n: int) -> None:
+    for _ in range(n):
+        enqueue(queue, project, python_error())
+
+
+def test_arrival_rate_over_the_window():
+    assert pacing.arrival_rate([]) is None
+    assert pacing.arrival_rate([(0.0, 10)]) is None
+    assert pacing.arrival_rate([(0.0, 10), (0.1, 20)]) is None  # too short to say
+    assert pacing.arrival_rate([(0.0, 10), (0.5, 20), (1.0, 60)]) == 50
+    assert pacing.arrival_rate([(0.0, 10), (1.0, 0)]) == 0  # the queue was cleared
+
+
+def test_added_counts_every_push_even_once_acknowledged(ingest_queue):
+    project = ProjectFactory()
+    before = ingest_queue.added()
+    push(ingest_queue, project, 3)
+    ingest_queue.ack([m.id for m in ingest_queue.read(10, 60)])
+    push(ingest_queue, project, 2)
+    assert ingest_queue.backlog() == 2
+    assert ingest_queue.added() - before == 5
+
+
+def test_holds_while_events_arrive_faster_than_the_threshold(ingest_queue):
+    project, clock = ProjectFactory(), Clock()
+    pacer = pacing.IngestFirst(ingest_queue, above=5, max_backlog=1000, clock=clock)
+    assert pacer.holding() is False  # one look: no rate yet
+    push(ingest_queue, project, 10)
+    clock.now += 0.5
+    assert pacer.holding() is True  # 20 events/s
+
+    push(ingest_queue, project, 10)
+    clock.now += 0.1
+    assert pacer.holding() is True  # between looks: the last decision, no query
+
+    clock.now += 0.4
+    assert pacer.holding() is True  # 20 more within the window
+    clock.now += 1.5  # nothing more arrived for longer than the window
+    assert pacer.holding() is False
+
+
+@pytest.mark.parametrize(
+    ("pushed", "max_backlog"),
+    [(2, 1000), (10, 10)],
+    ids=["a slow trickle (4 events/s)", "a full backlog (20 events/s, 10 queued already)"],
+)
+def test_not_held(ingest_queue, pushed, max_backlog):
+    project, clock = ProjectFactory(), Clock()
+    pacer = pacing.IngestFirst(ingest_queue, above=5, max_backlog=max_backlog, clock=clock)
+    pacer.holding()
+    push(ingest_queue, project, pushed)
+    clock.now += 0.5
+    assert pacer.holding() is False
+
+
+def test_off_by_default(ingest_queue, settings):
+    assert settings.INGEST_FIRST_ABOVE == 0
+    pacing._for.cache_clear()
+    assert pacing.ingest_first().holding() is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_waits_out_a_burst_and_then_stores_all_of_it(ingest_queue, settings):
+    settings.INGEST_FIRST_ABOVE = 5
+    pacing._for.cache_clear()
+    project = ProjectFactory()
+    stop = threading.Event()
+
+    def burst():  # ~40 events/s until told to stop
+        while not stop.is_set():
+            push(ingest_queue, project, 4)
+            time.sleep(0.1)
+
+    sender = threading.Thread(target=burst)
+    sender.start()
+    try:
+        pacer = pacing.ingest_first()
+        deadline = time.monotonic() + 5
+        while not pacer.holding():  # the rate needs two looks a quarter second apart
+            assert time.monotonic() < deadline, "never held during the burst"
+            time.sleep(0.05)
+        assert drain.drain(time_budget=1.0) is True  # budget spent waiting: more remain
+        assert Event.objects.filter(project=project).count() == 0
+    finally:
+        stop.set()
+        sender.join()
+    sent = ingest_queue.backlog()
+    assert sent >= 40
+
+    assert drain.drain(time_budget=10) is False  # the burst is over: everything is stored
+    assert Event.objects.filter(project=project).count() == sent
+    assert ingest_queue.backlog() == 0
+    pacing._for.cache_clear()
