@@ -16,7 +16,7 @@ from events.wire.event_json import (
 )
 from events.wire.eventcheck import check_event_json
 from events.wire.refusal import Refusal
-from tests.events.wire.test_protocol import EVENT, FIXTURE, FUZZ, mutated, raises
+from tests.support.wire import EVENT, FIXTURE, FUZZ, mutated, raises
 
 HEX = "df67a0b2c1d34e5f8a9b0c1d2e3f4a5b"
 
