@@ -11,9 +11,7 @@ import zstandard
 from bench.bombs import BOMB_BYTES, bomb
 from events.wire.compression import decompress
 from events.wire.envelope import MAX_ENVELOPE_BYTES
-from events.wire.event_json import (
-    MAX_EVENT_BYTES,
-)
+from events.wire.event_json import MAX_EVENT_BYTES
 from tests.support.wire import ENCODERS, PAYLOAD, raises, raw_deflate
 
 # --- decompress ------------------------------------------------------------------------

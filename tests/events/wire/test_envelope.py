@@ -7,10 +7,7 @@ import pytest
 
 from events.wire.compression import decompress
 from events.wire.envelope import MAX_ENVELOPE_BYTES, parse_envelope
-from events.wire.event_json import (
-    MAX_JSON_DEPTH,
-    parse_event_json,
-)
+from events.wire.event_json import MAX_JSON_DEPTH, parse_event_json
 from tests.support.wire import ENV_HEADER, EVENT, FIXTURE, HEX, item, raises
 
 # --- parse_envelope --------------------------------------------------------------------

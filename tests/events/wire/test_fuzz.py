@@ -9,10 +9,7 @@ from hypothesis import strategies as st
 from events.wire.auth import extract_auth, parse_dsn
 from events.wire.compression import decompress
 from events.wire.envelope import parse_envelope
-from events.wire.event_json import (
-    decode_store_body,
-    parse_event_json,
-)
+from events.wire.event_json import decode_store_body, parse_event_json
 from tests.support.wire import (
     ENCODERS,
     EVENT,
