@@ -1,0 +1,120 @@
+"""CPU cost of one ingest request through the WSGI fast path, without servers.
+
+    python bench/edge.py [--requests 100] [--rounds 7] [--callgrind]
+
+What `aggregator.wsgi` runs for an envelope POST: the fast path, the Sentry endpoint,
+admission (key, project, limits) and the hand-off, over the same brotli envelopes as
+bench/stages.py. The key comes from the in-process cache and the queue is a stand-in that
+keeps nothing, so the figure is our code's, not the database's or Redis's. µs per request is
+the fastest of `--rounds` passes; `--callgrind` adds instructions per request (a pass over N
+requests minus a pass over none, each in a valgrind process of its own), which compare
+code changes whatever the machine's load. bench/stages.py splits the edge's checks further.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if not __package__:  # run as a script: the repository root makes `bench.*` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+KEY = "a" * 32
+COLLECTED = re.compile(rb"Collected : (\d+)")
+
+
+def setup():
+    """Django on a throwaway DATA_DIR, the key cached, the queue a stand-in; returns the app."""
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="aggregator.settings", DATA_DIR=tempfile.mkdtemp(),
+        SECRET_KEY="bench-" + "x" * 44, INGEST_AUTO_DRAIN="false",
+    )  # fmt: skip
+    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "INGEST_QUEUE_URL"):
+        os.environ.pop(name, None)
+    import django
+
+    django.setup()
+    from events.ingest import handoff, keys, wsgi
+
+    class NoQueue:
+        def push(self, payload) -> None:
+            pass
+
+        def backlog(self) -> int:
+            return 0
+
+    handoff.get_queue = NoQueue
+    keys._cache[KEY] = (float("inf"), keys.KeyInfo(1, 1, True, None, None))
+    return wsgi.IngestFastPath(lambda environ, start_response: [b""])
+
+
+def request(app, body: bytes) -> None:
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/api/1/envelope/", "QUERY_STRING": "",
+        "CONTENT_LENGTH": str(len(body)), "HTTP_CONTENT_ENCODING": "br",
+        "HTTP_X_SENTRY_AUTH": f"Sentry sentry_key={KEY}, sentry_version=7",
+        "HTTP_USER_AGENT": "sentry.python/2.75.0", "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": io.BytesIO(body),
+    }  # fmt: skip
+    status = []
+    app(environ, lambda line, headers: status.append(line))
+    if not status[0].startswith("200"):
+        raise RuntimeError(f"the edge answered {status[0]}")
+
+
+def one_pass(app, bodies: list[bytes]) -> float:
+    start = time.perf_counter()
+    for body in bodies:
+        request(app, body)
+    return time.perf_counter() - start
+
+
+def _collected(count: int) -> int:
+    cmd = [
+        "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+        __file__, "--requests", str(count), "--inside-valgrind",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    out = subprocess.run(cmd, capture_output=True, env=env, check=True).stderr
+    match = COLLECTED.search(out)
+    if match is None:
+        raise RuntimeError(f"no instruction count in valgrind's output: {out[-500:]!r}")
+    return int(match.group(1))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=7, help="timed passes; the fastest counts")
+    parser.add_argument("--callgrind", action="store_true", help="also count instructions")
+    parser.add_argument("--inside-valgrind", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    from bench.stages import build_envelopes
+
+    app = setup()
+    # The same envelopes whatever --requests, so valgrind's two passes share their set-up.
+    bodies = build_envelopes(max(args.requests, 100) + 1, 50)
+    request(app, bodies[-1])  # one-time costs (first imports, first regex) outside the pass
+    if args.inside_valgrind:
+        one_pass(app, bodies[: args.requests])
+        return 0
+    micros = min(one_pass(app, bodies[: args.requests]) for _ in range(args.rounds))
+    print(f"µs/request {micros / args.requests * 1e6:10.1f}")
+    if args.callgrind:
+        if shutil.which("valgrind") is None:
+            raise RuntimeError("--callgrind needs valgrind (apt install valgrind)")
+        per_request = (_collected(args.requests) - _collected(0)) // args.requests
+        print(f"instructions/request {per_request:,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
