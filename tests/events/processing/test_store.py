@@ -184,7 +184,7 @@ def _store_concurrently(batches) -> tuple[list, list]:
     """store_batch each batch in a thread of its own; (all outcomes, errors)."""
     outcomes, errors = [], []
 
-    def store(batch):
+    def write(batch):
         try:
             outcomes.extend(store.store_batch(batch))
         except Exception as exc:  # pragma: no cover - reported by the caller
@@ -192,7 +192,7 @@ def _store_concurrently(batches) -> tuple[list, list]:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=store, args=(b,)) for b in batches]
+    threads = [threading.Thread(target=write, args=(b,)) for b in batches]
     for t in threads:
         t.start()
     for t in threads:
