@@ -31,6 +31,7 @@ import argparse
 import base64
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -159,6 +160,7 @@ def queue_length(env: dict) -> int:
 def run_once(args, data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
     env.update(DATA_DIR=str(data_dir), INGEST_AUTO_DRAIN="false", PYTHONUNBUFFERED="1")
+    env["SECRET_KEY"] = secrets.token_urlsafe(50)  # --compare-http's web server needs one
     if args.queue == "redis":
         env["INGEST_QUEUE_URL"] = REDIS_URL
         manage(env, "shell", "-c", "from events.queue import get_queue; get_queue().clear()")
