@@ -17,6 +17,18 @@ from tests.support.factories import (
     UserFactory,
 )
 
+# What a test folder's conftest.py takes with `from tests.support.world import *`.
+__all__ = [
+    "_fast_passwords",
+    "alice",
+    "bob",
+    "charlie",
+    "org_a",
+    "project",
+    "store",
+    "store_events",
+]
+
 
 @pytest.fixture
 def org_a(db):
