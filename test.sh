@@ -12,6 +12,6 @@ if [ ! -f .venv/.installed-dev ] || [ pyproject.toml -nt .venv/.installed-dev ];
     .venv/bin/pip install --quiet -e '.[dev]'
     touch .venv/.installed-dev
 fi
-# The client packages some tests drive, into .venv/extra once; offline this only warns.
+# The packages some tests drive (pip and npm), into .venv/extra once; offline this only warns.
 .venv/bin/python tests/support/extra_packages.py || echo "WARNING: preparing .venv/extra failed" >&2
 exec .venv/bin/python -m pytest "$@"

@@ -14,6 +14,7 @@ from tests.support.stack import APP_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).parent / "celery"
+PROBE = "tests.aggregator.worker_probe"  # a task to look inside the worker with
 
 
 @pytest.fixture
@@ -28,7 +29,8 @@ def start_worker(tmp_path):
         proc = subprocess.Popen(
             [str(CELERY), "-A", "aggregator", "worker", "--pool", pool,
              "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-heartbeat",
-             "--without-mingle", "--without-gossip", "-n", f"aggtest{len(started)}@%h"],
+             "--without-mingle", "--without-gossip", "-n", f"aggtest{len(started)}@%h",
+             "--include", PROBE],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # as honcho starts it: a process group of its own
         )  # fmt: skip
@@ -41,7 +43,7 @@ def start_worker(tmp_path):
         while pool == "prefork" and len(children(proc.pid)) < concurrency:
             assert time.monotonic() < deadline, "the pool did not start"
             time.sleep(0.1)
-        proc.log_path = log_path
+        proc.log_path, proc.env = log_path, env
         return proc
 
     yield start

@@ -1,7 +1,9 @@
 """WORKER_BEAT: a real worker with beat as a thread sends and runs the periodic tasks itself,
 with no beat process, and stops cleanly; without it, nothing periodic happens."""
 
+import ast
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,8 +14,11 @@ import pytest
 
 from tests.faults.harness import APP_ENV
 
+from .conftest import CELERY, PROBE
+
 ROOT = Path(__file__).resolve().parents[2]
 DRAIN = "events.tasks.process_ingest_queue"  # every 2 s in CELERY_BEAT_SCHEDULE
+BEAT_THREAD = "Beat"  # aggregator/embedded_beat.py's thread
 
 
 @pytest.fixture
@@ -37,6 +42,24 @@ def _wait_for(predicate, timeout: float) -> bool:
     return True
 
 
+def thread_names(proc) -> list[str]:
+    """The threads of the process in which the worker ran the probe task we sent it."""
+    task = f"{PROBE}.thread_names"
+    call = subprocess.run(
+        [str(CELERY), "-A", "aggregator", "call", task],
+        cwd=ROOT, env=proc.env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert call.returncode == 0, call.stderr
+    done = re.compile(rf"Task {re.escape(task)}\[{call.stdout.strip()}\] succeeded in \S+: (.*)")
+
+    def returned():
+        match = done.search(proc.log_path.read_text(errors="replace"))
+        return match and match.group(1)
+
+    assert _wait_for(returned, 30), proc.log_path.read_text(errors="replace")
+    return ast.literal_eval(returned())
+
+
 @pytest.mark.parametrize("pool, concurrency", [("solo", 1), ("prefork", 2)])
 def test_the_worker_runs_the_schedule_itself_and_stops_cleanly(
     start_worker, migrated, pool, concurrency
@@ -53,6 +76,8 @@ def test_the_worker_runs_the_schedule_itself_and_stops_cleanly(
     ran = _wait_for(lambda: log().count(f"Task {DRAIN}[") >= 2 and " succeeded in " in log(), 30)
     assert ran, log()
     assert "Sending due task drain-ingest-queue" in log()
+    if pool == "solo":  # tasks run in the worker's own process: the probe sees the beat thread
+        assert BEAT_THREAD in thread_names(proc)
     os.killpg(proc.pid, signal.SIGTERM)
     assert proc.wait(timeout=30) == 0, log()
     assert list(migrated.glob("celerybeat-schedule*"))  # beat saved its schedule on the way out
@@ -60,7 +85,10 @@ def test_the_worker_runs_the_schedule_itself_and_stops_cleanly(
 
 def test_without_it_the_worker_sends_nothing_periodic(start_worker, migrated):
     proc = start_worker(pool="solo", concurrency=1)
-    time.sleep(5)  # the drain is due every 2 s
+    # The worker starts its steps, beat's thread among them, before it takes any task (its
+    # consumer starts last), so a task it runs has that thread beside it, if there is one:
+    # the test above shows the probe sees it. With none, nothing here sends periodic tasks.
+    assert BEAT_THREAD not in thread_names(proc)
     text = proc.log_path.read_text(errors="replace")
     assert f"Task {DRAIN}[" not in text
     assert "Sending due task" not in text

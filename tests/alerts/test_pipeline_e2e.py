@@ -4,12 +4,12 @@ evaluation, delivery task) -> real SMTP server."""
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from django.db.models import Sum
 
-from alerts.models import Delivery, NotificationRule
+from alerts.models import Delivery, IssueMinuteCount, NotificationRule
 from events.models import Event, Issue
 from projects.models import Membership
 from tests.support.factories import MembershipFactory, ProjectFactory, UserFactory
@@ -42,6 +42,22 @@ def send(dsn: str, mode: str, count: int = 1) -> list[str]:
     return json.loads(run.stdout)
 
 
+def evaluation_counter(project) -> NotificationRule:
+    """A rule that never fires and only counts: every rule evaluation adds its batch's events
+    to the per-minute counters of frequency rules, in the same transaction that creates the
+    batch's deliveries. Once the counters add up to the stored events, every evaluation of
+    them has committed, retried ones included, whatever order the worker ran them in."""
+    return NotificationRule.objects.create(
+        project=project, name="counts evaluated events", on_frequency=True,
+        frequency_count=10**9, frequency_minutes=1,
+    )  # fmt: skip
+
+
+def evaluated(project) -> int:
+    counts = IssueMinuteCount.objects.filter(issue__project=project)
+    return counts.aggregate(n=Sum("count"))["n"] or 0
+
+
 # `ingest_queue` empties the shared queue first: a stale payload of a project an earlier test
 # deleted fails its batch at COMMIT on PostgreSQL (deferred foreign key) and holds up the rest.
 def test_sdk_events_give_exactly_the_right_emails(ingest_queue, live_stack, smtp_server):
@@ -50,8 +66,14 @@ def test_sdk_events_give_exactly_the_right_emails(ingest_queue, live_stack, smtp
                       role=Membership.Role.OWNER)  # fmt: skip
     # The default rule, plus every event (so the throttle has work) and errors only.
     project.alert_rules.update(on_every_event=True, min_level="error", throttle_minutes=30)
+    counter = evaluation_counter(project)
     dsn = project.keys.get().dsn(live_stack.base_url)
     stored = lambda n: Event.objects.filter(project=project).count() == n  # noqa: E731
+
+    def all_evaluated(n):
+        wait(live_stack, lambda: evaluated(project) >= n, 120,
+             lambda: f"the evaluations of {n} events ({evaluated(project)} so far)")  # fmt: skip
+        assert evaluated(project) == n  # and none counted twice
 
     send(dsn, "error")
     (first,) = smtp_server.wait_for(1, timeout=60)
@@ -65,7 +87,8 @@ def test_sdk_events_give_exactly_the_right_emails(ingest_queue, live_stack, smtp
 
     send(dsn, "error", 100)
     wait(live_stack, lambda: stored(101), 120, "101 stored events")
-    time.sleep(3)  # the evaluations of the last batches, had they sent anything
+    all_evaluated(101)  # so any delivery of theirs exists by now
+    assert Delivery.objects.count() == 1, "the throttle let a repeat through"
     assert len(smtp_server.messages) == 1, "the throttle let a repeat through"
 
     Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.RESOLVED)
@@ -79,11 +102,13 @@ def test_sdk_events_give_exactly_the_right_emails(ingest_queue, live_stack, smtp
     send(dsn, "other")  # a new error issue after it: its email marks the end
     third = smtp_server.wait_for(3, timeout=60)[2]
     assert third["Subject"].startswith("[shop] KeyError")
-    time.sleep(2)
+    all_evaluated(104)  # every delivery that will ever exist does; now each one's sending
+    wait(live_stack, lambda: not Delivery.objects.filter(status="pending").exists(), 60,
+         "every delivery sent or failed")  # fmt: skip
     assert len(smtp_server.messages) == 3, [m["Subject"] for m in smtp_server.messages]
     reasons = list(Delivery.objects.order_by("pk").values_list("reason", "status"))
     assert reasons == [("new_issue", "sent"), ("regression", "sent"), ("new_issue", "sent")]
-    assert NotificationRule.objects.filter(project=project).count() == 1
+    assert NotificationRule.objects.filter(project=project).exclude(pk=counter.pk).count() == 1
 
 
 def test_the_worker_retries_a_failing_webhook_with_backoff(

@@ -161,10 +161,23 @@ def test_worker_survives_redis_restart_mid_drain(server_stack, throwaway_redis):
         lambda: f"queue={stack.queue_state()}\n" + stack.diagnostics(), interval=0.02,
     )  # fmt: skip
     throwaway_redis.stop()
-    time.sleep(2)
+    time.sleep(2)  # the outage
     throwaway_redis.start()
     stack.start_beat()  # the interrupted drain is not retried (a Redis error): beat re-asks
-    time.sleep(3)
+    # Survived: a task sent after the restart is taken from the broker and run.
+    task_id = stack.celery("call", "events.tasks.process_ingest_queue").strip()
+    log = stack.logs / f"worker{stack.worker_generation}.log"
+
+    def ran_it():
+        if stack.worker.poll() is not None:
+            raise AssertionError(
+                f"the worker exited ({stack.worker.returncode}) after the broker restart\n"
+                + stack.diagnostics()
+            )
+        return f"process_ingest_queue[{task_id}] succeeded" in log.read_text(errors="replace")
+
+    wait_until(ran_it, 90, f"the worker to run task {task_id}, sent after the restart",
+               stack.diagnostics)  # fmt: skip
     assert stack.worker.poll() is None, (
         f"the worker exited ({stack.worker.returncode}) after the broker restart\n"
         + stack.diagnostics()

@@ -1,16 +1,19 @@
-"""Client packages the tests drive (raven, pybrake, sentry-sdk 1.x, our own client).
+"""Client packages and tools the tests drive: Python packages (raven, pybrake, sentry-sdk
+1.x, our own client) and npm packages (sentry-cli).
 
 ./test.sh runs this file (stdlib only) before pytest; tests import it to find the folders.
-Each package goes to .venv/extra/<name>/ with `pip install --target`, once: a marker file
-written when the install is whole says it is ready, so a cached run costs a few file reads.
-Tests never pip-install: without the marker they skip, naming ./test.sh. An unreachable
-index is a warning here, not a failure.
+Each entry goes to .venv/extra/<name>/ once (`pip install --target`, `npm install --prefix`):
+a marker file written when the install is whole says it is ready, so a cached run costs a
+few file reads. Tests never install or download anything: without the marker they skip,
+naming ./test.sh. An unreachable index or registry (or no npm) is a warning here, not a
+failure. Another package is one more line below, added to ALL.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -35,16 +38,41 @@ def source_files(tree: Path) -> list[Path]:
     return files
 
 
-@dataclass(frozen=True)
-class Extra:
+class Prepared:
+    """The marker scheme; subclasses say what goes into the folder and how."""
+
     name: str  # the folder under .venv/extra
-    requirements: tuple[str, ...]
-    deps: bool = False  # False: --no-deps (the package needs nothing, or the test wants it alone)
-    local: Path | None = None  # a source tree of this repository, rebuilt when it changes
 
     @property
     def path(self) -> Path:
         return EXTRA / self.name
+
+    def fingerprint(self) -> str:
+        raise NotImplementedError
+
+    def prepared(self) -> bool:
+        try:
+            return (self.path / MARKER).read_text() == self.fingerprint()
+        except OSError:
+            return False
+
+    def unsupported(self) -> str:
+        """Why this machine cannot run it, or ""."""
+        return ""
+
+    def build(self, scratch: Path, target: Path) -> None:
+        """Install into `target` (not there yet); `scratch` is a folder for anything else."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Extra(Prepared):
+    """Python packages, for sys.path."""
+
+    name: str
+    requirements: tuple[str, ...]
+    deps: bool = False  # False: --no-deps (the package needs nothing, or the test wants it alone)
+    local: Path | None = None  # a source tree of this repository, rebuilt when it changes
 
     def fingerprint(self) -> str:
         """What the marker must hold: the pip arguments, and for a local tree its content."""
@@ -53,11 +81,66 @@ class Extra:
             digest.update(str(file.relative_to(self.local)).encode() + b"\0" + file.read_bytes())
         return digest.hexdigest()
 
-    def prepared(self) -> bool:
-        try:
-            return (self.path / MARKER).read_text() == self.fingerprint()
-        except OSError:
-            return False
+    def build(self, scratch: Path, target: Path) -> None:
+        requirements = list(self.requirements)
+        if self.local is not None:  # a copy: the build leaves build/ and *.egg-info behind
+            source = scratch / "src"
+            shutil.copytree(self.local, source, ignore=CLIENT_SKIP)
+            requirements.append(str(source))
+        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+               "--target", str(target)]  # fmt: skip
+        if not self.deps:
+            cmd.append("--no-deps")
+        # In the environment, so the pip that fetches build dependencies gives up early too.
+        env = {**os.environ, "PIP_RETRIES": "1", "PIP_DEFAULT_TIMEOUT": "30"}
+        subprocess.run(cmd + requirements, check=True, timeout=600, env=env)
+
+
+LINUX_X64 = ("Linux", ("x86_64", "AMD64"))
+
+
+def npm_name(spec: str) -> str:
+    """The package name of a spec: @sentry/cli-linux-x64@3.8.0 -> @sentry/cli-linux-x64."""
+    return spec.rpartition("@")[0] or spec
+
+
+@dataclass(frozen=True)
+class NpmExtra(Prepared):
+    """npm packages, with their dependencies, in <path>/node_modules."""
+
+    name: str
+    packages: tuple[str, ...]  # exact specs: "@sentry/cli-linux-x64@3.8.0"
+    runs_on: tuple[str, tuple[str, ...]] | None = None  # (system, machines), if not anywhere
+
+    def module(self, package: str) -> Path:
+        """Where `package` (its name, no version) is installed."""
+        return self.path / "node_modules" / package
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr(("npm", self.packages)).encode()).hexdigest()
+
+    def unsupported(self) -> str:
+        if self.runs_on is None:
+            return ""
+        system, machines = self.runs_on
+        if platform.system() == system and platform.machine() in machines:
+            return ""
+        return f"{', '.join(self.packages)} is built for {system} {machines[0]} only"
+
+    def build(self, scratch: Path, target: Path) -> None:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise FileNotFoundError("npm is not installed")
+        target.mkdir()
+        # --prefer-offline: a package in npm's cache needs no registry; one retry and a 30 s
+        # timeout, so an unreachable registry is a quick warning rather than a long wait.
+        cmd = [npm, "install", "--prefix", str(target), "--no-save", "--no-audit", "--no-fund",
+               "--no-package-lock", "--prefer-offline", "--fetch-retries=1",
+               "--fetch-timeout=30000", "--loglevel=error", *self.packages]  # fmt: skip
+        subprocess.run(cmd, check=True, timeout=600, cwd=scratch)
+        for spec in self.packages:
+            if not (target / "node_modules" / npm_name(spec)).is_dir():
+                raise FileNotFoundError(f"npm did not install {spec}")
 
 
 RAVEN_HTTP = Extra("raven-6.10.0", ("raven==6.10.0",))
@@ -67,38 +150,31 @@ PYBRAKE = Extra("pybrake-1.10.1", ("pybrake==1.10.1",), deps=True)
 SENTRY_SDK_1 = Extra("sentry-sdk-1.45.1", ("sentry-sdk==1.45.1", "urllib3<2", "certifi"), deps=True)
 # Our own client, installed by pip as a user would (the test checks the installed copy).
 CLIENT = Extra("aggregator-client", (), local=CLIENT_SOURCE)
-ALL = (RAVEN_HTTP, RAVEN_UDP, PYBRAKE, SENTRY_SDK_1, CLIENT)
+# The sentry-cli binary (tests/api/sentry_cli.py); the package holds nothing but it.
+SENTRY_CLI = NpmExtra("sentry-cli-3.8.0", ("@sentry/cli-linux-x64@3.8.0",), runs_on=LINUX_X64)
+ALL = (RAVEN_HTTP, RAVEN_UDP, PYBRAKE, SENTRY_SDK_1, CLIENT, SENTRY_CLI)
 
 
-def require(extra: Extra) -> Path:
+def require(extra: Prepared) -> Path:
     """The prepared folder, or skip the calling test with the command that prepares it."""
     if extra.prepared():
         return extra.path
     import pytest
 
+    if why := extra.unsupported():
+        pytest.skip(why)
     pytest.skip(
-        f"{extra.name} not prepared in {extra.path}: run ./test.sh (it installs the client "
-        "packages the tests drive into .venv/extra; see tests/support/extra_packages.py)"
+        f"{extra.name} not prepared in {extra.path}: run ./test.sh (it installs the packages "
+        "the tests drive into .venv/extra; see tests/support/extra_packages.py)"
     )
 
 
-def install(extra: Extra) -> None:
-    """pip install into a scratch folder beside the target, then move it into place."""
+def install(extra: Prepared) -> None:
+    """Install into a scratch folder beside the target, then move it into place."""
     EXTRA.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{extra.name}-", dir=EXTRA) as scratch:
         target = Path(scratch) / "site"
-        requirements = list(extra.requirements)
-        if extra.local is not None:  # a copy: the build leaves build/ and *.egg-info behind
-            source = Path(scratch) / "src"
-            shutil.copytree(extra.local, source, ignore=CLIENT_SKIP)
-            requirements.append(str(source))
-        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               "--target", str(target)]  # fmt: skip
-        if not extra.deps:
-            cmd.append("--no-deps")
-        # In the environment, so the pip that fetches build dependencies gives up early too.
-        env = {**os.environ, "PIP_RETRIES": "1", "PIP_DEFAULT_TIMEOUT": "30"}
-        subprocess.run(cmd + requirements, check=True, timeout=600, env=env)
+        extra.build(Path(scratch), target)
         (target / MARKER).write_text(extra.fingerprint())
         shutil.rmtree(extra.path, ignore_errors=True)
         target.rename(extra.path)
@@ -107,6 +183,9 @@ def install(extra: Extra) -> None:
 def main() -> int:
     missing = [extra for extra in ALL if not extra.prepared()]
     for extra in missing:
+        if why := extra.unsupported():
+            print(f"not preparing {extra.name}: {why}", file=sys.stderr)
+            continue
         print(f"preparing {extra.name} in {extra.path}", file=sys.stderr)
         try:
             install(extra)

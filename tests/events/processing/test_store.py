@@ -15,6 +15,7 @@ from events.queue import QueuedPayload
 from events.wire.event_json import MAX_JSON_DEPTH, parse_event_json
 from tests.support.factories import ProjectFactory
 from tests.support.payloads import envelope, message_event, python_error
+from tests.support.stack import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -253,21 +254,38 @@ def test_issue_counters_are_read_under_a_lock_so_a_slow_writer_loses_no_count(in
 
     first_batch, second_batch = stored(3), stored(5)
     first_wrote = threading.Event()
+    errors = []
+
+    def someone_waits_for_me(cursor) -> bool:
+        # pg_locks is read live (pg_stat_activity would be a snapshot inside a transaction).
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks"
+            " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+        )
+        return cursor.fetchone()[0] > 0
 
     def slow_first():
         try:
             with transaction.atomic():
                 store._update_issues(first_batch, set())
                 first_wrote.set()
-                time.sleep(0.5)  # holds the transaction open
+                # Held open until the second writer is stuck behind it (at its read under the
+                # lock, or at its write without one): the race, every time.
+                with connection.cursor() as cursor:
+                    wait_until(lambda: someone_waits_for_me(cursor), timeout=30,
+                               what="the second writer to wait for the first")  # fmt: skip
+        except BaseException as exc:
+            errors.append(exc)
         finally:
             connection.close()
 
     def second():
         try:
-            first_wrote.wait(5)
+            assert first_wrote.wait(30)
             with transaction.atomic():
                 store._update_issues(second_batch, set())
+        except BaseException as exc:
+            errors.append(exc)
         finally:
             connection.close()
 
@@ -276,6 +294,7 @@ def test_issue_counters_are_read_under_a_lock_so_a_slow_writer_loses_no_count(in
         t.start()
     for t in threads:
         t.join()
+    assert not errors, errors
     assert Issue.objects.get(id=issue_id).times_seen == 1 + 3 + 5
 
 
@@ -446,19 +465,23 @@ def test_events_of_a_deleted_project_are_set_aside_and_do_not_block_the_queue(in
 
 @pytest.mark.django_db(transaction=True)
 def test_a_drain_lingers_so_an_event_pushed_just_after_it_emptied_the_queue_is_stored(
-    ingest_queue,
+    ingest_queue, monkeypatch
 ):
     """The edge asks for one drain per half second; the running drain must cover the rest."""
     project = ProjectFactory()
     late = python_error()
+    reads = []
+    real_read = drain._read
 
-    def push_late():
-        time.sleep(0.25)  # after the drain's first (empty) read, inside its linger
-        enqueue(ingest_queue, project, late)
+    def read():
+        messages = real_read()
+        reads.append(len(messages))
+        if reads == [0]:  # the first read found the queue empty: the event comes right after
+            enqueue(ingest_queue, project, late)
+        return messages
 
-    pusher = threading.Thread(target=push_late)
-    pusher.start()
+    monkeypatch.setattr(drain, "_read", read)
     # False: it ended on an empty queue (lingering), not on its time budget.
-    assert drain.drain(time_budget=5, linger=0.6) is False
-    pusher.join()
+    assert drain.drain(time_budget=30, linger=0.6) is False
+    assert reads[:2] == [0, 1]  # the read after the empty one, within the linger, took it
     assert Event.objects.filter(project=project, event_id=late["event_id"]).exists()
