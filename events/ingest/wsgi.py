@@ -45,6 +45,7 @@ def _status_line(code: int) -> str:
 class IngestFastPath:
     def __init__(self, app):
         self.app = app
+        self._headers = {p: (_CONTENT_TYPE, *cors.headers(p)) for p in (False, True)}
 
     def __call__(self, environ, start_response):
         match = SENTRY_PATH.match(environ.get("PATH_INFO", ""))
