@@ -193,11 +193,11 @@ INGEST_VISIBILITY_TIMEOUT = env.int("INGEST_VISIBILITY_TIMEOUT", default=120)
 # Past this many queued events ingest answers 429 + Retry-After instead of growing the queue
 # (50,000 brotli envelopes of the benchmark are ~170 MB of Redis memory).
 INGEST_MAX_BACKLOG = env.int("INGEST_MAX_BACKLOG", default=50_000)
-# Ingest first (events/processing/pacing.py): while more events than this arrive per second, drains wait,
-# unless the backlog has reached INGEST_FIRST_MAX_BACKLOG. 0 turns it off.
+# Ingest first (events/processing/pacing.py): while more events than this arrive per second,
+# drains wait, unless the backlog has reached INGEST_FIRST_MAX_BACKLOG. 0 turns it off.
 INGEST_FIRST_ABOVE = env.int("INGEST_FIRST_ABOVE", default=0)
 INGEST_FIRST_MAX_BACKLOG = env.int("INGEST_FIRST_MAX_BACKLOG", default=INGEST_MAX_BACKLOG // 2)
-# Payloads kept on local disk while the queue is unreachable; past this, 503.
+# Payloads kept on local disk while the queue is unreachable; past this, 429.
 INGEST_MAX_SPOOL = env.int("INGEST_MAX_SPOOL", default=100_000)
 # Each accepted payload asks a worker to drain; off, draining waits for beat (every 2 s).
 INGEST_AUTO_DRAIN = env.bool("INGEST_AUTO_DRAIN", default=True)
