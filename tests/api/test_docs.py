@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.support.browser import ARTIFACTS
+from tests.support.browser import ARTIFACTS, watched_page
 
 
 @pytest.mark.django_db
@@ -43,19 +43,12 @@ def test_docs_page_uses_only_our_static_files_and_no_inline_code(client):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    problems = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    yield page
-    context.close()
-    # CSP violations show up as console errors. Swagger UI sets one inline style attribute
-    # that our policy blocks (cosmetic: the page renders the same); scripts must all run
-    # from our files, so any other error fails.
-    problems = [p for p in problems if not p.startswith("Applying inline style violates")]
-    assert not problems, problems
+    # Swagger UI sets one inline style attribute that our policy blocks (cosmetic: the page
+    # renders the same); scripts must all run from our files, so any other error fails.
+    with watched_page(
+        browser, timeout_ms=15_000, ignore=("Applying inline style violates",), responses=False
+    ) as page:
+        yield page
 
 
 @pytest.mark.e2e

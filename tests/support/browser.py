@@ -7,6 +7,7 @@ so no Celery worker is needed. Both live for a whole test module.
 import os
 import subprocess
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,20 +80,32 @@ def log_in(page, base, username):
     page.wait_for_url(base + "/")
 
 
-@pytest.fixture
-def page(browser):
+@contextmanager
+def watched_page(browser, *, timeout_ms=10_000, ignore=(), responses=True):
+    """A fresh page that fails the test afterwards on any script error, CSP violation (a
+    console error) or, with `responses`, failed sub-request; console errors that contain
+    one of `ignore` are expected."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(timeout_ms)
     problems = []
-    # Script errors and CSP violations show as console errors; a 404 page itself is expected.
-    page.on(
-        "console",
-        lambda m: m.type == "error" and "status of 404" not in m.text and problems.append(m.text),
-    )
+
+    def console(message):
+        text = message.text
+        if message.type == "error" and not any(part in text for part in ignore):
+            problems.append(text)
+
+    page.on("console", console)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("response", lambda r: r.request.resource_type != "document" and r.status >= 400
-            and problems.append(f"{r.status} {r.url}"))  # fmt: skip
+    if responses:
+        page.on("response", lambda r: r.request.resource_type != "document" and r.status >= 400
+                and problems.append(f"{r.status} {r.url}"))  # fmt: skip
     yield page
     context.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def page(browser):
+    with watched_page(browser, ignore=("status of 404",)) as page:  # a 404 page is expected
+        yield page
