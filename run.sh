@@ -4,18 +4,28 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
+# A taken port stops the start here, with one line naming the variable that changes it:
+# granian's SO_REUSEPORT would otherwise share the port with another instance.
+"$PYTHON" aggregator/ports.py
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
-    .venv/bin/pip install --quiet --upgrade pip
-    .venv/bin/pip install --quiet -e .
+    echo "Installing into .venv (the first time takes a minute or two; log in .venv/install.log)"
+    if ! { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e .; } >.venv/install.log 2>&1; then
+        tail -n 30 .venv/install.log >&2
+        echo "Installing failed: the whole log is in .venv/install.log" >&2
+        exit 1
+    fi
     touch .venv/.installed
 fi
 export PATH="$PWD/.venv/bin:$PATH"
-# DATA_DIR, its secret key, migrations, admin user, demo project: before anything else runs.
-python manage.py bootstrap
+# DSNs and links follow the port unless an address is given.
+export BASE_URL="${BASE_URL:-http://localhost:${WEB_PORT:-8000}}"
 python manage.py collectstatic --noinput --verbosity 0
+# DATA_DIR, its secret key, migrations, admin user, demo project: before anything else runs.
+# It prints where to log in and the DSN: the last lines before the processes' own output.
+python manage.py bootstrap --verbosity 0
 case "${WORKER_BEAT:-}" in
     1 | true | True | TRUE | yes | on) exec honcho start -f Procfile web worker udp ;; # beat runs in the worker
     *) exec honcho start -f Procfile ;;

@@ -1,6 +1,7 @@
 """The Celery app. Settings come from Django settings under the CELERY_ namespace."""
 
 import os
+import warnings
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
@@ -11,6 +12,10 @@ from . import gc_tuning, priority, secret_key
 from .embedded_beat import EmbeddedBeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
+
+# Celery's ten-line warning about running as root (containers, a first try on a fresh box):
+# it matters for workers that accept pickle; ours accept JSON only (Celery's default).
+warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges")
 
 app = Celery("aggregator")
 app.config_from_object("django.conf:settings", namespace="CELERY")

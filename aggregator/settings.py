@@ -299,7 +299,7 @@ STATIC_ROOT = DATA_DIR / "static"  # made by collectstatic
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "aggregator.staticstorage.StaticFilesStorage"},
 }
 
 LOGGING = {

@@ -1,4 +1,5 @@
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,7 +30,8 @@ class Command(BaseCommand):
         if not secret_key.present():
             secret_key.create(settings.SECRET_KEY_FILE)
             settings.SECRET_KEY = settings.SECRET_KEY_FILE.read_text().strip()
-        call_command("migrate", interactive=False, verbosity=options["verbosity"])
+        # Quiet on a normal start (./run.sh); `-v 2` lists the migrations. Errors stay loud.
+        call_command("migrate", interactive=False, verbosity=max(0, options["verbosity"] - 1))
         User = get_user_model()
         password_file = settings.DATA_DIR / "admin_password"
         user = User.objects.filter(username=username).first()
@@ -43,19 +45,31 @@ class Command(BaseCommand):
             user=user, organization=project.organization, defaults={"role": Membership.Role.OWNER}
         )
         key = project.keys.filter(is_active=True).order_by("id").first()
-        known = password_file.read_text().strip() if password_file.exists() else "(unchanged)"
-        self.stdout.write(
-            f"\n  Admin:  {settings.BASE_URL}/admin/  user {username}  password {known}\n"
-            f"  DSN:    {key.dsn()}\n"
-            f"  Try:    python -c \"import sentry_sdk; sentry_sdk.init('{key.dsn()}');"
-            f" sentry_sdk.capture_message('hello'); sentry_sdk.flush()\"\n"
-            f"  Mail:   alerts for {user.email or '(no address)'}"
-            + (
-                f" are written to {settings.EMAIL_FILE_PATH}/\n"
-                if _file_mail()
-                else " are sent by SMTP\n"
+        if password_file.exists():
+            known = f"{password_file.read_text().strip()}  (saved in {_shown(password_file)})"
+        else:
+            known = (
+                f"(not saved; set one with: .venv/bin/python manage.py changepassword {username})"
             )
+        mail = f"written to {_shown(settings.EMAIL_FILE_PATH)}/" if _file_mail() else "sent by SMTP"
+        # The DSN last: these are the lines before the processes' own output in ./run.sh.
+        self.stdout.write(
+            f"\n  Dashboard:  {settings.BASE_URL}/\n"
+            f"  User:       {username}\n"
+            f"  Password:   {known}\n"
+            f"  Mail:       alerts for {user.email or '(no address)'} are {mail}\n"
+            f"  Try:        pip install sentry-sdk && python -c \"import sentry_sdk; sentry_sdk.init('{key.dsn()}');"
+            f" sentry_sdk.capture_message('hello'); sentry_sdk.flush()\"\n"
+            f"  DSN:        {key.dsn()}\n"
         )
+
+
+def _shown(path) -> str:
+    """A path relative to the current folder when it is inside it (data/admin_password)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _file_mail() -> bool:
