@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from digests.prefs import unsubscribe_url
+from events import shortids
 from events.issues.presenters import present_event
 
 TOP_FRAMES = 5
@@ -26,7 +27,8 @@ def subject(project, issue) -> str:
     title = " ".join(issue.title.split())  # no newlines: they would break the header
     if len(title) > MAX_SUBJECT_TITLE:
         title = title[: MAX_SUBJECT_TITLE - 1] + "…"
-    return f"[{project.slug}] {title}"
+    number = issue.short_number or issue.pk
+    return f"[{shortids.format(project.slug, number)}] {title}"
 
 
 def top_frames(data: dict | None) -> list[dict]:

@@ -36,7 +36,7 @@ def issue_list_response(request, qs: QuerySet, *, period_filters: bool) -> Respo
     if get.get("shortIdLookup") in ("1", "true"):
         short = shapes.parse_short_id(get.get("query") or "")
         if short:  # Sentry answers a short id query with just that issue
-            qs = qs.filter(project__slug=short[0], pk=short[1])
+            qs = qs.filter(project__slug=short[0], short_number=short[1])
             get = get.copy()
             get["query"] = ""
     try:

@@ -137,7 +137,7 @@ class IssueSerializer(serializers.Serializer):
     stats = serializers.SerializerMethodField()
 
     def get_shortId(self, issue) -> str:
-        return shapes.short_id(issue.project.slug, issue.pk)
+        return issue.short_id
 
     def get_permalink(self, issue) -> str:
         return settings.BASE_URL + reverse("events:issue", args=[issue.pk])

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from events import shortids
 from events.models import Activity, Issue
-
-# Crockford's base 32 (no I, L, O, U), as Sentry writes short ids: BACKEND-1A.
-_BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 ACTIVITY_TYPES = {
     Activity.Kind.RESOLVED: "set_resolved",
@@ -21,29 +19,14 @@ ACTIVITY_TYPES = {
 _ENTRY_KEYS = ("exception", "threads", "stacktrace", "breadcrumbs", "request")
 
 
-def base32(number: int) -> str:
-    digits = ""
-    while True:
-        number, rest = divmod(number, 32)
-        digits = _BASE32[rest] + digits
-        if not number:
-            return digits
-
-
-def short_id(project_slug: str, issue_id: int) -> str:
-    return f"{project_slug.upper()}-{base32(issue_id)}"
+def short_id(project_slug: str, number: int) -> str:
+    """WEB-SHOP-12: the project's slug and the issue's number in it (`events.shortids`)."""
+    return shortids.format(project_slug, number)
 
 
 def parse_short_id(text: str) -> tuple[str, int] | None:
-    """("backend", 42) for "BACKEND-1A"; None when it is not a short id."""
-    slug, sep, code = text.strip().rpartition("-")
-    code = code.upper()
-    if not sep or not slug or not code or any(c not in _BASE32 for c in code) or len(code) > 12:
-        return None
-    number = 0
-    for c in code:
-        number = number * 32 + _BASE32.index(c)
-    return slug.lower(), number
+    """("web-shop", 12) for "WEB-SHOP-12"; None when it is not a short id."""
+    return shortids.parse(text)
 
 
 def substatus(issue: Issue) -> str | None:

@@ -5,11 +5,12 @@ counters stay exact under concurrent workers and redelivered messages.
 """
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from projects.models import Project
 
+from . import shortids
 from .fields import CompressedJSONField
 
 
@@ -61,12 +62,17 @@ class Issue(models.Model):
         blank=True,
         related_name="assigned_issues",
     )
+    # The number of the short id (WEB-12): from the project's counter, when the issue is made.
+    short_number = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "grouping_version", "fingerprint"],
                 name="unique_issue_fingerprint",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "short_number"], name="unique_issue_short_number"
             ),
         ]
         indexes = [
@@ -88,6 +94,20 @@ class Issue(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        # The batch write numbers the issues it makes itself (processing/store.py); this is
+        # for everything else (admin, factories, tests).
+        if self._state.adding and self.short_number is None and self.project_id:
+            with transaction.atomic():
+                self.short_number = shortids.allocate(self.project_id, 1)
+                return super().save(*args, **kwargs)
+        return super().save(*args, **kwargs)
+
+    @property
+    def short_id(self) -> str:
+        """WEB-SHOP-12: the project's slug and the issue's number in it (load the project)."""
+        return shortids.format(self.project.slug, self.short_number or self.pk)
 
 
 class Event(models.Model):

@@ -58,6 +58,8 @@ class Project(models.Model):
         blank=True,
         help_text="Events per minute for the whole project; empty = no limit.",
     )
+    # The last short id number given to an issue of this project (WEB-1, WEB-2, ...).
+    issue_counter = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [

@@ -8,9 +8,7 @@ from events.issues.reads import RANGES, SORTS
 
 class IssueFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=500, label="Search")
-    status = forms.ChoiceField(
-        required=False, choices=[("", "Status")] + [(s, s.title()) for s in search.STATUSES]
-    )
+    status = forms.ChoiceField(required=False, choices=[(s, s.title()) for s in search.STATUSES])
     level = forms.ChoiceField(
         required=False, choices=[("", "Level")] + [(v, v) for v in search.LEVELS]
     )
@@ -31,7 +29,9 @@ class IssueFilterForm(forms.Form):
         query = search.parse(data.get("q") or "")
         level = data.get("level")
         return query.with_filters(
-            status=data.get("status"),
+            # What the search box says (is:resolved, a short id) wins: the select only shows
+            # the status in force and is sent along with every search.
+            status=None if query.status else data.get("status"),
             levels=(level,) if level else (),
             environment=data.get("environment"),
             release=data.get("release"),

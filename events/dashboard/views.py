@@ -56,9 +56,12 @@ def _issue_list(request, issues, *, project=None):
     reads.decorate_issues(page.items, now=timezone.now())
     params = request.GET.copy()
     params.pop("cursor", None)
+    status = query.status or Issue.Status.UNRESOLVED
+    shown = request.GET.copy()
+    shown["status"] = status  # the select shows the status in force, default included
     return render(request, "events/issue_list.html", {
-        "project": project, "form": form, "page": page, "query": query,
-        "status": query.status or Issue.Status.UNRESOLVED, "params": params.urlencode(),
+        "project": project, "form": IssueFilterForm(shown), "page": page, "query": query,
+        "status": status, "params": params.urlencode(),
     })  # fmt: skip
 
 

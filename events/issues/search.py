@@ -2,7 +2,8 @@
 
     database error is:unresolved level:error environment:prod release:1.2 browser:Chrome
 
-Free words match title, culprit and exception message (every word must match; on PostgreSQL
+A short id alone (`WEB-SHOP-12`, any case) finds that issue whatever its status, besides
+what it matches as words. Free words match title, culprit and exception message (every word must match; on PostgreSQL
 a prefix match on the full-text index, on SQLite a case-insensitive substring). `key:value`
 with a key other than is/level/environment/release/assigned filters by tag; quote values
 with spaces: `server_name:"web 1"`. Parsing is pure; `issue_filter` only builds Q objects.
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
+from events import shortids
 from events.models import IssueTag
 
 STATUSES = ("unresolved", "resolved", "ignored", "all")
@@ -39,6 +41,7 @@ class IssueQuery:
     release: str | None = None
     assigned: str | None = None  # "me", "none", or a username
     tags: tuple[tuple[str, str], ...] = ()
+    short_id: tuple[str, int] | None = None  # (project slug, number)
 
     def with_filters(self, **overrides) -> IssueQuery:
         """This query with the filter form's non-empty fields taking precedence."""
@@ -68,7 +71,12 @@ def parse(text: str) -> IssueQuery:
             fields[key] = value
         elif value:
             fields["tags"].append((key[:200], value[:200]))
+    tokens = (text or "").split()
+    short_id = shortids.parse(tokens[0]) if len(tokens) == 1 else None
+    if short_id is not None:
+        fields["status"] = "all"  # someone who types WEB-12 wants it, resolved or not
     return IssueQuery(
+        short_id=short_id,
         words=tuple(w.lower() for w in words),
         status=fields.get("status"),
         levels=tuple(dict.fromkeys(fields["levels"])),
@@ -108,6 +116,9 @@ def text_filter(words: tuple[str, ...], vendor: str) -> Q:
 def issue_filter(query: IssueQuery, *, vendor: str, user_id: int | None = None) -> Q:
     """Q for Issue.objects.filter: everything in the query except the default status."""
     q = text_filter(query.words, vendor)
+    if query.short_id is not None:
+        slug, number = query.short_id
+        q = Q(project__slug=slug, short_number=number) | q
     if query.status and query.status != "all":
         q &= Q(status=query.status)
     if query.levels:

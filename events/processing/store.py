@@ -3,7 +3,8 @@
 `store_batch` writes a whole batch ordered so that concurrent workers neither deadlock nor
 double-count:
 1. new issues: INSERT .. ON CONFLICT DO NOTHING, sorted by fingerprint (the loser of a
-   race for a new fingerprint simply finds the winner's row);
+   race for a new fingerprint simply finds the winner's row); the new ones get their short
+   id numbers from their projects' counters;
 2. events: INSERT .. ON CONFLICT DO NOTHING RETURNING, so only events stored *now* count
    (a redelivered or re-sent event id is skipped);
 3. tag and hourly counters: upserts that add, sorted by key;
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
+from events import shortids
 from events.models import Event, Issue, IssueHourlyCount, IssueTag
 
 from . import bulk
@@ -71,7 +73,26 @@ def _create_issues(events: list[PreparedEvent]) -> tuple[dict[tuple, int], set[i
             project_id=project_id, fingerprint__in=fingerprints
         ).values_list("id", "grouping_version", "fingerprint"):
             ids[(project_id, version, fingerprint)] = pk
-    return ids, {row[0] for row in created}
+    created_ids = {row[0] for row in created}
+    _number_issues(ids, created_ids)
+    return ids, created_ids
+
+
+def _number_issues(ids: dict[tuple, int], created: set[int]) -> None:
+    """Short id numbers for the issues this batch made, from their projects' counters (taken
+    in project id order, so concurrent workers lock the counters in one order)."""
+    if not created:
+        return
+    per_project: dict[int, list[int]] = defaultdict(list)
+    for (project_id, _version, _fingerprint), pk in ids.items():
+        if pk in created:
+            per_project[project_id].append(pk)
+    rows = []
+    for project_id in sorted(per_project):
+        pks = sorted(per_project[project_id])
+        first = shortids.allocate(project_id, len(pks))
+        rows += [(pk, first + i) for i, pk in enumerate(pks)]
+    bulk.update_by_id(Issue._meta.db_table, {"short_number": "bigint"}, rows)
 
 
 def _store_events(events: list[PreparedEvent], issue_ids: dict) -> list[tuple[PreparedEvent, int]]:

@@ -27,7 +27,9 @@ def test_a_new_issue_mail_has_both_parts_links_and_threads(
     (issue,) = store_events(project, secret_event())
     (message,) = smtp_server.wait_for(1)
     assert smtp_server.envelopes[0][1] == ["alice@example.com"]
-    assert message["Subject"] == "[backend] ValueError: invalid literal for int() with base 10: 'x'"
+    assert (
+        message["Subject"] == "[BACKEND-1] ValueError: invalid literal for int() with base 10: 'x'"
+    )
     delivery = Delivery.objects.get()
     assert message["Message-ID"] == f"<alert-{delivery.pk}.{issue.pk}@errors.example.com>"
     assert message["References"] == f"<issue-{issue.pk}.{project.pk}@errors.example.com>"
@@ -83,8 +85,8 @@ def test_a_long_hostile_title_is_cut_and_escaped(alice, project, store_events, s
     store_events(project, python_error(type_="TypeError", value=value))
     (message,) = smtp_server.wait_for(1)
     subject = message["Subject"].strip()
-    assert subject.startswith("[backend] TypeError: <script>")
-    assert len(subject) <= len("[backend] ") + 100
+    assert subject.startswith("[BACKEND-1] TypeError: <script>")  # the issue's short id
+    assert len(subject) <= len("[BACKEND-1] ") + 100
     assert subject.endswith("…")
     html = message.get_body(("html",)).get_content()
     assert "<script>" not in html and "&lt;script&gt;" in html

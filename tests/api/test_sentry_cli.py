@@ -78,7 +78,7 @@ def test_sentry_cli_info_send_event_list_and_resolve(live_stack, cli_binary, tmp
     wait_until(lambda: message in cli("issues", "list"), timeout=30, what="the sent issue")
     listed = cli("issues", "list")
     issue = Issue.objects.get(project=project)
-    assert shapes.short_id("backend", issue.pk) in listed and "unresolved" in listed
+    assert shapes.short_id("backend", issue.short_number) in listed and "unresolved" in listed
 
     assert "resolved" in cli("issues", "resolve", "--all")
     issue.refresh_from_db()
