@@ -10,7 +10,14 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+installed() {  # a venv ./test.sh made (.installed-dev) has all that ./run.sh needs too
+    local stamp
+    for stamp in .venv/.installed .venv/.installed-dev; do
+        if [ -f "$stamp" ] && [ ! pyproject.toml -nt "$stamp" ]; then return 0; fi
+    done
+    return 1
+}
+if ! installed; then
     echo "Installing into .venv (the first time takes a minute or two; log in .venv/install.log)"
     if ! { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e .; } >.venv/install.log 2>&1; then
         tail -n 30 .venv/install.log >&2
