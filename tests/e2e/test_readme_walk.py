@@ -94,7 +94,7 @@ def test_the_readme_walks(clone):
         assert app.poll() is None, started
         # What ./run.sh prints before the processes' own output: where to log in, who, the
         # password and where it is kept, the DSN last.
-        head = started.split("system   |")[0]
+        head = re.split(r"^\d\d:\d\d:\d\d system ", started, maxsplit=1, flags=re.M)[0]
         assert f"Dashboard:  http://localhost:{port}/\n" in head
         assert "User:       admin\n" in head
         password = re.search(r"Password:   (\S+)  \(saved in data/admin_password\)", head)[1]
