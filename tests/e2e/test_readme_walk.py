@@ -87,8 +87,8 @@ def test_the_readme_walks(clone):
         )  # fmt: skip
     try:
         wait_until(
-            lambda: app.poll() is not None or "Listening at" in log.read_text(errors="replace"),
-            timeout=START_TIMEOUT, what="./run.sh to start the web server",
+            lambda: app.poll() is not None or (_answers(port) and "udp: listening" in log.read_text(errors="replace")),
+            timeout=START_TIMEOUT, what="./run.sh to start the web server and the UDP listener",
         )  # fmt: skip
         started = log.read_text(errors="replace")
         assert app.poll() is None, started
@@ -136,6 +136,16 @@ def test_the_readme_walks(clone):
         _stop(app)
     assert app.returncode is not None
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/accounts/login/", timeout=5
+        ) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def _stop(app: subprocess.Popen) -> None:
