@@ -27,8 +27,6 @@ if ! installed; then
     touch .venv/.installed
 fi
 export PATH="$PWD/.venv/bin:$PATH"
-# DSNs and links follow the port unless an address is given.
-export BASE_URL="${BASE_URL:-http://localhost:${WEB_PORT:-8000}}"
 python manage.py collectstatic --noinput --verbosity 0
 # DATA_DIR, its secret key, migrations, admin user, demo project: before anything else runs.
 # It prints where to log in and the DSN: the last lines before the processes' own output.

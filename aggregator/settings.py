@@ -33,7 +33,10 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
-BASE_URL = env("BASE_URL", default="http://localhost:8000").rstrip("/")
+# Without BASE_URL, the address of the web server on this machine: its port follows WEB_PORT.
+BASE_URL = env("BASE_URL", default=f"http://localhost:{env('WEB_PORT', default='8000')}").rstrip(
+    "/"
+)
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[urlsplit(BASE_URL).hostname, "localhost", "127.0.0.1", "[::1]"]
 )
