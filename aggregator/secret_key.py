@@ -39,8 +39,20 @@ def present() -> bool:
         return False
 
 
+# Placeholders that shipped in example configurations (docker-compose.yml once had the first):
+# anyone could sign sessions with them.
+PLACEHOLDERS = frozenset({"change-me-to-a-long-random-string", "change-me", "changeme"})
+
+
 def require() -> None:
-    """Raise ImproperlyConfigured saying what to do when there is no secret key."""
+    """Raise ImproperlyConfigured saying what to do when there is no secret key, or a
+    placeholder everybody knows."""
+    if present() and settings.SECRET_KEY.strip().lower() in PLACEHOLDERS:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a published placeholder: set a long random one (python -c "
+            "'import secrets; print(secrets.token_urlsafe(50))'), or unset it and run "
+            f"`python manage.py bootstrap` once, which writes one to {settings.SECRET_KEY_FILE}."
+        )
     if not present():
         raise ImproperlyConfigured(
             "No secret key: set SECRET_KEY in the environment, or run ./run.sh or "

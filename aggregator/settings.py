@@ -23,7 +23,7 @@ def _secret_key() -> str:
     """SECRET_KEY from the environment, else the one in SECRET_KEY_FILE. Empty when there
     is neither: commands that need no key still run (bootstrap, which writes it, among
     them), and the web server and the worker refuse to start (aggregator/secret_key.py)."""
-    if "SECRET_KEY" in env:
+    if env("SECRET_KEY", default=""):  # empty counts as unset (docker-compose.yml passes it so)
         return env("SECRET_KEY")
     try:
         return SECRET_KEY_FILE.read_text().strip()
@@ -37,9 +37,12 @@ DEBUG = env.bool("DEBUG", default=False)
 BASE_URL = env("BASE_URL", default=f"http://localhost:{env('WEB_PORT', default='8000')}").rstrip(
     "/"
 )
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=[urlsplit(BASE_URL).hostname, "localhost", "127.0.0.1", "[::1]"]
-)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[]) or [  # empty: as if unset
+    urlsplit(BASE_URL).hostname,
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[BASE_URL])
 
 # --- Behind a reverse proxy that terminates TLS: requests count as https when the proxy says

@@ -134,3 +134,24 @@ def test_without_email_settings_mail_goes_to_files_in_data_dir(tmp_path):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
     }
+
+
+def test_docker_compose_blanks_mean_unset_and_a_placeholder_key_is_refused(tmp_path):
+    # docker-compose.yml passes SECRET_KEY and ALLOWED_HOSTS empty when the operator sets none.
+    assert secret_key.create(tmp_path / "secret_key")
+    key = (tmp_path / "secret_key").read_text().strip()
+    env = {"DATA_DIR": str(tmp_path), "SECRET_KEY": "", "ALLOWED_HOSTS": "",
+           "BASE_URL": "https://errors.example.com"}  # fmt: skip
+    assert read_settings(env, "SECRET_KEY", "ALLOWED_HOSTS") == {
+        "SECRET_KEY": key,
+        "ALLOWED_HOSTS": ["errors.example.com", "localhost", "127.0.0.1", "[::1]"],
+    }
+    web = run("import aggregator.wsgi", {**env, "SECRET_KEY": "change-me-to-a-long-random-string"})
+    assert web.returncode != 0 and "published placeholder" in web.stderr
+
+
+def test_base_url_follows_web_port_unless_given(tmp_path):
+    env = {"DATA_DIR": str(tmp_path), "WEB_PORT": "8123"}
+    assert read_settings(env, "BASE_URL")["BASE_URL"] == "http://localhost:8123"
+    env["BASE_URL"] = "https://errors.example.com"
+    assert read_settings(env, "BASE_URL")["BASE_URL"] == "https://errors.example.com"

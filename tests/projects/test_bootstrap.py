@@ -37,3 +37,17 @@ def test_bootstrap_writes_no_key_file_when_there_is_a_key(settings, tmp_path):
     settings.SECRET_KEY_FILE = tmp_path / "secret_key"
     call_command("bootstrap", verbosity=0)
     assert not settings.SECRET_KEY_FILE.exists()
+
+
+def test_admin_password_from_the_environment_is_used_and_not_written(
+    settings, tmp_path, monkeypatch, capsys
+):
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setenv("ADMIN_PASSWORD", "correct horse battery staple")
+    call_command("bootstrap", verbosity=0)
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.check_password("correct horse battery staple")
+    assert not (tmp_path / "admin_password").exists()
+    out = capsys.readouterr().out
+    assert "ADMIN_PASSWORD" in out and "correct horse" not in out
+    assert out.rstrip().splitlines()[-1].startswith("  DSN:")

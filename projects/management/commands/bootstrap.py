@@ -1,3 +1,4 @@
+import os
 import secrets
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from projects.setup import ensure_project
 class Command(BaseCommand):
     help = (
         "First-run set-up, safe to repeat (./run.sh runs it at every start): DATA_DIR and its "
-        "secret key (unless SECRET_KEY is set), migrations, an admin user and a demo project."
+        "secret key (unless SECRET_KEY is set), migrations, an admin user (password: "
+        "ADMIN_PASSWORD, else a random one saved in DATA_DIR/admin_password) and a demo project."
     )
 
     def add_arguments(self, parser):
@@ -35,17 +37,21 @@ class Command(BaseCommand):
         User = get_user_model()
         password_file = settings.DATA_DIR / "admin_password"
         user = User.objects.filter(username=username).first()
+        given = os.environ.get("ADMIN_PASSWORD", "")
         if user is None:
-            password = secrets.token_urlsafe(12)
+            password = given or secrets.token_urlsafe(12)
             user = User.objects.create_superuser(username, email, password)
-            password_file.write_text(password + "\n")
-            password_file.chmod(0o600)
+            if not given:  # a password chosen by the operator is not written anywhere
+                password_file.write_text(password + "\n")
+                password_file.chmod(0o600)
         project, _ = ensure_project("Demo", "Demo project", "python")
         Membership.objects.get_or_create(
             user=user, organization=project.organization, defaults={"role": Membership.Role.OWNER}
         )
         key = project.keys.filter(is_active=True).order_by("id").first()
-        if password_file.exists():
+        if given:
+            known = "the one in ADMIN_PASSWORD when the user was made"
+        elif password_file.exists():
             known = f"{password_file.read_text().strip()}  (saved in {_shown(password_file)})"
         else:
             known = (
