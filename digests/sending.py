@@ -206,3 +206,30 @@ def run(now: datetime, username: str | None = None, dry_run: bool = False) -> li
         ok = deliver(record, user, sections, prefs)
         results.append(_result(user, record, sections, "sent" if ok else "failed"))
     return results
+
+
+def send_now(user, now: datetime) -> Result:
+    """The user's digest of what is new since their last one, sent at once ("Send me a
+    digest now", `senddigests --now`). Claimed like a scheduled one, so the period it
+    covers (last digest's end .. now) is never sent again: the next scheduled digest starts
+    where this one ended. Nothing new: no email and no record, status "empty"."""
+    NotificationSettings.objects.get_or_create(user=user)
+    with transaction.atomic():
+        prefs = NotificationSettings.objects.select_for_update().get(user=user)
+        last = DigestRecord.objects.filter(user=user).order_by("-period_end").first()
+        since = prefs.digest_since or user.date_joined
+        length = periods.LENGTH.get(prefs.digest_frequency, periods.LENGTH[periods.DAILY])
+        if last is not None and last.period_end >= since:
+            start = last.period_end
+        else:  # a first digest covers at most one period, as a scheduled one does
+            start = max(since, now - length)
+        sections = selection.collect(user, start, now) if start < now else []
+        n = selection.count(sections)
+        if n == 0 or not user.email:
+            return _result(user, (start, now), sections, "empty" if n == 0 else "no address")
+        record = DigestRecord.objects.create(
+            user=user, period_start=start, period_end=now, issue_count=n,
+            attempts=1, retry_after=now + backoff(1),
+        )  # fmt: skip
+    ok = deliver(record, user, sections, prefs)
+    return _result(user, record, sections, "sent" if ok else "failed")

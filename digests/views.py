@@ -4,12 +4,13 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from projects.models import Project
 
-from . import prefs
+from . import prefs, sending
 from .forms import NotificationSettingsForm
 
 
@@ -51,3 +52,22 @@ def notification_settings(request):
         return redirect("digests:settings")
     status = 400 if form.errors else 200
     return render(request, "digests/settings.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def digest_now(request):
+    """ "Send me a digest now": what is new since the last digest, at once."""
+    result = sending.send_now(request.user, timezone.now())
+    since = timezone.localtime(result.start).strftime("%Y-%m-%d %H:%M %Z")
+    if result.status == "sent":
+        messages.success(
+            request, f"Digest sent to {result.email}: {result.issues} issue(s) since {since}."
+        )
+    elif result.status == "empty":
+        messages.info(request, f"Nothing new since {since}: no digest sent.")
+    elif result.status == "no address":
+        messages.error(request, "Your account has no email address to send a digest to.")
+    else:
+        messages.error(request, "The digest could not be sent now; it will be retried.")
+    return redirect("digests:settings")

@@ -3,6 +3,7 @@ without JavaScript), and the search box finds an issue by its short id."""
 
 import pytest
 
+from digests.models import DigestRecord
 from events.models import Issue
 from tests.support.browser import log_in
 from tests.support.factories import (
@@ -72,3 +73,24 @@ def test_the_search_box_finds_a_short_id(live_web, page, shop):
     rows.first.locator("td.title a").click()
     page.wait_for_selector("#short-id")
     assert page.inner_text("#short-id") == wanted.short_id
+
+
+def test_digest_settings_show_what_applies_and_send_a_digest_now(live_web, page, shop):
+    log_in(page, live_web, "alice")
+    page.goto(f"{live_web}/notifications/settings/")
+    hour, weekday = page.locator("#id_digest_hour"), page.locator("#id_digest_weekday")
+    assert page.locator("#id_digest_frequency").input_value() == "daily"
+    assert hour.is_visible() and not weekday.is_visible()
+    page.select_option("#id_digest_frequency", "weekly")
+    assert hour.is_visible() and weekday.is_visible()
+    page.select_option("#id_digest_frequency", "hourly")
+    assert not hour.is_visible() and not weekday.is_visible()
+
+    page.click("#digest-now")
+    page.wait_for_selector(".messages")
+    assert "Digest sent to alice@example.com: 2 issue(s)" in page.inner_text(".messages")
+    (record,) = DigestRecord.objects.filter(user__username="alice")
+    assert record.issue_count == 2 and record.sent_at is not None
+    page.click("#digest-now")  # at once again: nothing new, nothing sent twice
+    page.wait_for_selector(".messages >> text=Nothing new")
+    assert DigestRecord.objects.filter(user__username="alice").count() == 1

@@ -27,5 +27,18 @@
     if (event.target.matches("[data-autosubmit]")) {
       event.target.form.requestSubmit();
     }
+    if (event.target.matches("[data-frequency]")) {
+      showFor(event.target.value);
+    }
   });
+  // Fields that apply to some values of a select only (digest settings: hour, weekday).
+  function showFor(value) {
+    document.querySelectorAll("[data-show-for]").forEach(function (field) {
+      field.hidden = field.getAttribute("data-show-for").split(" ").indexOf(value) < 0;
+    });
+  }
+  var frequency = document.querySelector("[data-frequency]");
+  if (frequency) {
+    showFor(frequency.value);
+  }
 })();
