@@ -31,7 +31,11 @@ def _newest_event_data(delivery: Delivery) -> dict | None:
 
 
 def _send_email(delivery: Delivery) -> None:
-    message = emails.build(delivery, delivery.issue, _newest_event_data(delivery))
+    send_message(emails.build(delivery, delivery.issue, _newest_event_data(delivery)))
+
+
+def send_message(message) -> None:
+    """Send one email; Refused for a refused recipient, Transient for anything else."""
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
@@ -40,13 +44,16 @@ def _send_email(delivery: Delivery) -> None:
         raise Transient(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _send_webhook(delivery: Delivery) -> None:
+def webhook_body(delivery: Delivery) -> dict:
     issue = delivery.issue
-    body = webhooks.payload(
+    return webhooks.payload(
         issue=issue, project=issue.project, reason_label=delivery.get_reason_display(),
         rule_name=delivery.rule_name, issue_url=emails.issue_url(issue),
     )  # fmt: skip
-    webhooks.post(delivery.target, body)
+
+
+def _send_webhook(delivery: Delivery) -> None:
+    webhooks.post(delivery.target, webhook_body(delivery))
 
 
 def _finish(delivery_id: int, status: str, error: str | None = None) -> None:

@@ -62,10 +62,11 @@ class RuleForm(forms.ModelForm):
             "tag_key": "Tag",
             "tag_value": "equals",
             "text_contains": "Title or message contains",
-            "email_to": "Email",
+            "email_to": "Email project members",
+            "email_members": "Members to email",
             "throttle_minutes": "At most one notification per issue every (minutes)",
         }
-        widgets = {"email_members": forms.CheckboxSelectMultiple}
+        widgets = {"email_members": forms.CheckboxSelectMultiple, "email_to": forms.RadioSelect}
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)

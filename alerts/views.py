@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from events.dashboard.panels import Panel
 from projects import access
 
+from . import testsend
 from .forms import RuleForm
 from .models import Delivery, NotificationRule
 
@@ -56,8 +57,28 @@ def rules(request, org_slug, project_slug):
     })  # fmt: skip
 
 
+# "Send test notification" buttons: the form fields each test needs valid.
+TEST_FIELDS = {
+    "email": ("email_to", "email_members", "email_addresses"),
+    "webhook": ("webhook_url",),
+}
+
+
 def _edit(request, project, rule):
     form = RuleForm(request.POST or None, instance=rule, project=project)
+    test = request.POST.get("test") if request.method == "POST" else None
+    if test in TEST_FIELDS:
+        # A test sends with what is entered now, saved or not, and saves nothing.
+        form.is_valid()
+        if any(name in form.errors for name in TEST_FIELDS[test]):
+            result = testsend.Outcome(False, "Correct the fields marked below first.")
+        elif test == "email":
+            result = testsend.send_email(form.cleaned_data, project)
+        else:
+            result = testsend.send_webhook(form.cleaned_data, project)
+        return render(request, "alerts/rule_form.html", {
+            "project": project, "form": form, "rule": rule, "test": test, "test_result": result,
+        })  # fmt: skip
     if request.method == "POST" and form.is_valid():
         rule = form.save()
         messages.success(request, f"Rule “{rule.name}” saved.")

@@ -50,7 +50,6 @@ class NotificationSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["digest_frequency"].widget.attrs["data-frequency"] = ""
         self.fields["muted_projects"] = ProjectChoice(
             queryset=projects_for(user)
             .select_related("organization")

@@ -27,18 +27,18 @@
     if (event.target.matches("[data-autosubmit]")) {
       event.target.form.requestSubmit();
     }
-    if (event.target.matches("[data-frequency]")) {
-      showFor(event.target.value);
-    }
+    showFor();
   });
-  // Fields that apply to some values of a select only (digest settings: hour, weekday).
-  function showFor(value) {
+  // Fields that apply to some values of another field only: data-show-for="name:value value"
+  // (digest settings: the hour and weekday; the rule editor: the chosen members).
+  function showFor() {
     document.querySelectorAll("[data-show-for]").forEach(function (field) {
-      field.hidden = field.getAttribute("data-show-for").split(" ").indexOf(value) < 0;
+      var spec = field.getAttribute("data-show-for").split(":");
+      var control = document.querySelector(
+        "select[name='" + spec[0] + "'], input[name='" + spec[0] + "']:checked"
+      );
+      field.hidden = spec[1].split(" ").indexOf(control ? control.value : "") < 0;
     });
   }
-  var frequency = document.querySelector("[data-frequency]");
-  if (frequency) {
-    showFor(frequency.value);
-  }
+  showFor();
 })();
