@@ -79,6 +79,19 @@ class BarChart:
     peak: int
     total: int
 
+    def ticks(self, count: int = 5) -> list[datetime]:
+        """Start times of evenly spaced bars, first and last included: the time axis."""
+        n = len(self.bars)
+        if n == 0:
+            return []
+        picks = sorted({round(i * (n - 1) / (count - 1)) for i in range(count)}) if n > 1 else [0]
+        return [self.bars[i].start for i in picks]
+
+    @property
+    def middle(self) -> int:
+        """The count halfway up the axis (a whole number, or 0 when the peak is 1)."""
+        return self.peak // 2
+
 
 def bar_chart(
     buckets: list[tuple[datetime, int]], *, width: int = 720, height: int = 120

@@ -22,6 +22,36 @@ def pretty(value) -> str:
     return text if len(text) <= MAX_PRETTY else text[:MAX_PRETTY] + "\n… (truncated)"
 
 
+def sdk_text(value, indent: int = 0) -> str:
+    """A frame variable as the SDK wrote it. SDKs send each value as its own text (Python's
+    repr: `'A1'`, `10`), nested in JSON objects and arrays; show those texts as they are,
+    not as JSON strings of them (`"'A1'"`), and the nesting in the SDK's language's style."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return {True: "True", False: "False", None: "None"}[value]
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dict):
+        items = [f"{k!r}: {sdk_text(v, indent + 2)}" for k, v in value.items()]
+        opening, closing = "{", "}"
+    elif isinstance(value, list):
+        items = [sdk_text(v, indent + 2) for v in value]
+        opening, closing = "[", "]"
+    else:
+        return str(value)
+    flat = opening + ", ".join(items) + closing
+    if len(flat) <= 80 and "\n" not in flat:
+        return flat
+    pad = " " * (indent + 2)
+    return opening + "\n" + ",\n".join(pad + i for i in items) + "\n" + " " * indent + closing
+
+
+def _vars_text(value) -> str:
+    text = sdk_text(value)
+    return text if len(text) <= MAX_PRETTY else text[:MAX_PRETTY] + "\n… (truncated)"
+
+
 def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
@@ -69,7 +99,7 @@ def _frame(raw: dict) -> dict:
         "colno": raw.get("colno") if isinstance(raw.get("colno"), int) else None,
         "in_app": raw.get("in_app") is True,
         "context": context,
-        "vars": [(str(k), pretty(v)) for k, v in variables.items()]
+        "vars": [(str(k), _vars_text(v)) for k, v in variables.items()]
         if isinstance(variables, dict)
         else [],
         "expanded": False,

@@ -63,3 +63,14 @@ def test_present_event_frames_context_and_chain():
     assert shown["breadcrumbs"][0]["when"] == datetime(2025, 3, 1, 12, tzinfo=UTC)
     assert shown["tags"] == [("env", "prod")]
     assert present_event({})["exceptions"] == [] and present_event(None)["request"] is None
+
+
+def test_frame_variables_show_the_sdks_own_text():
+    from events.issues.presenters import sdk_text
+
+    # sentry-python sends each value as its repr, nested in JSON.
+    row = {"sku": "'A1'", "qty": "10", "tags": ["'x'", "'y'"], "ok": True, "none": None}
+    assert sdk_text(row) == "{'sku': 'A1', 'qty': 10, 'tags': ['x', 'y'], 'ok': True, 'none': None}"
+    assert sdk_text("'A1'") == "'A1'" and sdk_text(10) == "10"
+    long = sdk_text({f"key{i}": f"'{'v' * 10}'" for i in range(6)})
+    assert long.startswith("{\n  'key0': 'vvvvvvvvvv',\n") and long.endswith("\n}")
