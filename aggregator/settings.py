@@ -34,9 +34,10 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 # Without BASE_URL, the address of the web server on this machine: its port follows WEB_PORT.
-BASE_URL = env("BASE_URL", default=f"http://localhost:{env('WEB_PORT', default='8000')}").rstrip(
-    "/"
-)
+_LOCAL_URL = f"http://localhost:{env('WEB_PORT', default='8000')}"
+BASE_URL = env("BASE_URL", default=_LOCAL_URL).rstrip("/")
+# Where the UDP listener listens (the Procfile's udp: reads it too): the setup page's udp:// DSNs.
+UDP_BIND = env("UDP_BIND", default="127.0.0.1:9001")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[]) or [  # empty: as if unset
     urlsplit(BASE_URL).hostname,
     "localhost",

@@ -1,11 +1,14 @@
 """Organization pages, project creation and settings, DSN keys and members."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from . import access, members
+from . import access, members, snippets
 from .forms import AddMemberForm, KeyForm, ProjectForm
 from .models import ProjectKey
 
@@ -78,7 +81,20 @@ def project_create(request, org_slug):
 def project_setup(request, org_slug, project_slug):
     project = access.project_or_404(request.user, org_slug, project_slug)
     key = project.keys.filter(is_active=True).order_by("pk").first()
-    return render(request, "projects/project_setup.html", {"project": project, "key": key})
+    shown = []
+    if key is not None:
+        host = urlsplit(settings.BASE_URL).hostname or "localhost"
+        udp_port = settings.UDP_BIND.rpartition(":")[2]
+        secret = f"{key.public_key}:{key.secret_key}"
+        shown = snippets.snippets(
+            project.platform, dsn=key.dsn(), secret_dsn=key.secret_dsn(),
+            udp_dsn=f"udp://{key.public_key}@{host}:{udp_port}/{project.pk}",
+            udp_secret_dsn=f"udp://{secret}@{host}:{udp_port}/{project.pk}",
+            base_url=settings.BASE_URL, project_id=project.pk, public_key=key.public_key,
+        )  # fmt: skip
+    return render(request, "projects/project_setup.html", {
+        "project": project, "key": key, "snippets": shown,
+    })  # fmt: skip
 
 
 @login_required
