@@ -2,7 +2,11 @@
 `releases files … upload-sourcemaps`) against the real web server and worker, with a real
 esbuild bundle; then an event of that bundle comes back mapped to the TypeScript source."""
 
+import http.client
+import http.server
 import json
+import threading
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -124,3 +128,78 @@ def test_2x_release_files_upload_sourcemaps_maps_by_release_and_url(acme, live_s
     assert reasons and reasons[0]["type"] == "missing_release_file"
     assert "~/static/app.js in release web@9.9.9" in reasons[0]["message"]
     assert "raw_stacktrace" not in json.dumps(stored.data)
+
+
+class CuttingProxy:
+    """Forwards to the server, but answers 500 to every chunk POST after the first `keep`:
+    an upload cut off halfway (sentry-cli does not retry a 500)."""
+
+    def __init__(self, upstream: str, keep: int):
+        self.upstream = urllib.parse.urlsplit(upstream)
+        self.keep = keep
+        self.forwarded_chunk_posts = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self._forward()
+
+            def do_POST(self):
+                self._forward()
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.command == "POST" and self.path.endswith("/chunk-upload/"):
+                    if proxy.forwarded_chunk_posts >= proxy.keep:
+                        self._answer(500, b'{"detail":"cut off"}', "application/json")
+                        return
+                    proxy.forwarded_chunk_posts += 1
+                conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                conn.request(self.command, self.path, body, headers)  # Host: the proxy's
+                response = conn.getresponse()
+                self._answer(response.status, response.read(),
+                             response.getheader("Content-Type", "application/json"))  # fmt: skip
+                conn.close()
+
+            def _answer(self, status, data, content_type):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_interrupted_upload_resumes_with_only_the_missing_chunks(acme, live_stack, tmp_path):
+    project, env = acme
+    binary = jsapp.cli(3)
+    jsapp.write_sources(tmp_path)
+    jsapp.esbuild(tmp_path)
+    jsapp.run_cli(binary, env, "sourcemaps", "inject", "dist", cwd=tmp_path)
+    proxy = CuttingProxy(live_stack.base_url, keep=2)
+    try:
+        cut = jsapp.run_cli(binary, {**env, "SENTRY_URL": proxy.url}, "sourcemaps", "upload",
+                            "dist", cwd=tmp_path, check=False)  # fmt: skip
+    finally:
+        proxy.close()
+    assert cut.returncode != 0, cut.stdout
+    org = project.organization
+    assert Chunk.objects.filter(organization=org).count() == 2  # what got through
+    assert not ArtifactBundle.objects.filter(organization=org, state="ok").exists()
+
+    jsapp.run_cli(binary, env, "sourcemaps", "upload", "dist", cwd=tmp_path)
+    chunks = Chunk.objects.filter(organization=org)
+    assert chunks.count() > 2  # the rest came now
+    assert set(chunks.values_list("received", flat=True)) == {1}  # and nothing came twice
+    assert ArtifactBundle.objects.get(organization=org).state == ArtifactBundle.State.OK
