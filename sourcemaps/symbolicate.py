@@ -205,7 +205,10 @@ def _mapped_frame(frame: dict, token: maps.Token, map_url: str, ignored, how: st
         out["module"] = module_name(out["filename"])
     out["in_app"] = in_app(abs_path) and token.src not in ignored
     data = dict(frame.get("data") or {})
-    data.update(symbolicated=True, sourcemap=map_url, resolved_with=how)
+    where = f"{frame.get('abs_path') or frame.get('filename')}:{frame.get('lineno')}:{frame.get('colno')}"
+    if frame.get("function"):
+        where += f" in {frame['function']}"
+    data.update(symbolicated=True, sourcemap=map_url, resolved_with=how, minified=where)
     out["data"] = data
     return out
 
