@@ -7,9 +7,12 @@ class SourcemapsConfig(AppConfig):
     verbose_name = "Source maps"
 
     def ready(self):
+        from events.dashboard import panels as issue_panels
         from events.processing import enrich
 
-        from . import symbolicate
+        from . import panels, symbolicate
 
         # The worker maps JavaScript and Node frames through uploaded source maps.
         enrich.register(("javascript", "node"), symbolicate.symbolicate_event)
+        # The issue page says when maps uploaded after an event would map its frames.
+        issue_panels.register(panels.issue_panel)

@@ -3,6 +3,7 @@ hostile bundles, honest assemble answers, and organizations kept apart. Then eve
 uploaded files through the real write path: mapped, or stored unmapped with the reason."""
 
 import gzip
+import io
 import json
 import os
 import uuid
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
 from rest_framework.test import APIClient
 
 from api.models import ApiToken
@@ -273,3 +276,34 @@ def test_release_bundle_assemble(client, org_a):
     bundles.post_chunks(client, "org-a", [data])
     assert client.post(url, body, format="json").json() == {"state": "ok", "missingChunks": []}
     assert set(ArtifactFile.objects.values_list("release", flat=True)) == {"1.0.0"}
+
+
+def test_maps_that_arrive_later_are_named_on_the_issue_page_and_reprocessing_maps_the_event(
+    client, project, store_events, alice
+):
+    project.platform = "javascript"
+    project.save()
+    url = "https://shop.example.com/assets/app.js"
+    debug_meta = {"images": [{"type": "sourcemap", "code_file": url, "debug_id": DEBUG_ID}]}
+    early = js_event(node_frames(url), debug_meta=debug_meta)
+    (issue,) = store_events(project, early)
+    page = Client()
+    page.force_login(alice)
+    assert "arrived after the event" not in page.get(f"/issues/{issue.pk}/").content.decode()
+
+    data = bundles.bundle(bundles.script_and_map("~/app.js", APP_JS, APP_MAP, DEBUG_ID))
+    assert bundles.upload(client, "org-a", data)["state"] == "ok"
+    html = page.get(f"/issues/{issue.pk}/").content.decode()
+    assert "arrived after the event" in html and f"reprocess_sourcemaps {issue.pk}" in html
+    assert "No bundle with debug ID" in html  # the frame's own reason stays as it was
+
+    out = io.StringIO()
+    call_command("reprocess_sourcemaps", str(issue.pk), stdout=out)
+    assert "1 updated, 4 more frames mapped" in out.getvalue()
+    crash = stored_frames(early)[-1]
+    assert (crash["filename"], crash["lineno"], crash["function"]) == ("src/math.ts", 3, "divide")
+    assert "arrived after the event" not in page.get(f"/issues/{issue.pk}/").content.decode()
+    api = client.get(f"/api/0/projects/org-a/backend/events/{early['event_id']}/").json()
+    exception = next(e for e in api["entries"] if e["type"] == "exception")["data"]["values"][0]
+    assert exception["stacktrace"]["frames"][-1]["data"]["resolved_with"] == "debug-id"
+    assert exception["raw_stacktrace"]["frames"][-1]["function"] == "u"
