@@ -70,7 +70,7 @@ class Mapper:
                          [_line(x) for x in t.pre_context],
                          [_line(x) for x in t.post_context if x])  # fmt: skip
         t = self.view.lookup(line - 1, col - 1)
-        if t is None or not t.src:
+        if t is None or not t.src or t.dst_line != line - 1:  # not a token of an earlier line
             return None
         context, pre, post = None, [], []
         if t.src_id is not None and (lines := self.view.get_sourceview(t.src_id)) is not None:
