@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -17,7 +17,15 @@ urlpatterns = [
         name="release-assemble",
     ),  # fmt: skip
     path(O + FILES, views.ReleaseFiles.as_view(), name="org-release-files"),
-    path(O + FILES + "<int:file_id>/", views.ReleaseFileDetail.as_view(), name="org-release-file"),
+    re_path(
+        r"^organizations/(?P<org_slug>[-\w]+)/releases/(?P<version>.+)/files/(?P<file_id>[0-9]{1,18})/$",
+        views.ReleaseFileDetail.as_view(),
+        name="org-release-file",
+    ),  # fmt: skip
     path(P + FILES, views.ReleaseFiles.as_view(), name="release-files"),
-    path(P + FILES + "<int:file_id>/", views.ReleaseFileDetail.as_view(), name="release-file"),
+    re_path(
+        r"^projects/(?P<org_slug>[-\w]+)/(?P<project_slug>[-\w]+)/releases/(?P<version>.+)/files/(?P<file_id>[0-9]{1,18})/$",
+        views.ReleaseFileDetail.as_view(),
+        name="release-file",
+    ),  # fmt: skip
 ]

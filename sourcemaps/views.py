@@ -9,15 +9,17 @@ import hashlib
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.common import bad_request, page_response, simple_page
+from api.common import CURSOR, ERRORS, LIMIT, bad_request, page_response, simple_page
 from events.wire import compression
 from events.wire.refusal import Refusal
 from projects import access
 
+from . import serializers as shapes
 from . import storage
 from .assemble import assemble, file_type, is_sha1, store_chunk
 from .bundle import normalize_debug_id
@@ -38,6 +40,7 @@ def _org(request, org_slug):
 class ChunkUpload(APIView):
     parser_classes = [parsers.MultiPartParser]
 
+    @extend_schema(responses={200: shapes.ChunkOptions, **ERRORS})
     def get(self, request, org_slug):
         _org(request, org_slug)
         return Response({
@@ -52,6 +55,9 @@ class ChunkUpload(APIView):
             "accept": list(settings.SOURCEMAP_ACCEPT),
         })  # fmt: skip
 
+    @extend_schema(
+        request=shapes.ChunkUploadInput, responses={200: None, 413: ERRORS[400], **ERRORS}
+    )
     def post(self, request, org_slug):
         org = _org(request, org_slug)
         limit = settings.SOURCEMAP_MAX_REQUEST_SIZE + MULTIPART_OVERHEAD
@@ -94,24 +100,26 @@ class ChunkUpload(APIView):
         return name, data
 
 
-def _assemble_input(request) -> tuple[str, list[str]]:
+def _assemble_input(request) -> tuple[dict, str, list[str]]:
     body = request.data if isinstance(request.data, dict) else {}
     checksum = str(body.get("checksum") or "").lower()
     chunks = body.get("chunks")
     if not is_sha1(checksum):
         raise bad_request("checksum must be a SHA-1 (40 hex digits)")
-    if not isinstance(chunks, list) or not all(is_sha1(c) for c in chunks):
+    if not isinstance(chunks, list) or not all(
+        isinstance(c, str) and is_sha1(c.lower()) for c in chunks
+    ):
         raise bad_request("chunks must be a list of SHA-1s")
     if len(chunks) > 100_000:
         raise bad_request("too many chunks")
-    return checksum, chunks
+    return body, checksum, [c.lower() for c in chunks]
 
 
 class ArtifactBundleAssemble(APIView):
+    @extend_schema(request=shapes.AssembleInput, responses={200: shapes.AssembleAnswer, **ERRORS})
     def post(self, request, org_slug):
         org = _org(request, org_slug)
-        checksum, chunks = _assemble_input(request)
-        body = request.data
+        body, checksum, chunks = _assemble_input(request)
         slugs = body.get("projects") or []
         if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
             raise bad_request("projects must be a list of slugs")
@@ -121,7 +129,7 @@ class ArtifactBundleAssemble(APIView):
             raise bad_request(f"unknown projects: {', '.join(sorted(unknown))}")
         release = str(body.get("version") or "")[:250]
         dist = str(body.get("dist") or "")[:64]
-        answer = assemble(org, checksum, [c.lower() for c in chunks],
+        answer = assemble(org, checksum, chunks,
                           kind=ArtifactBundle.Kind.ARTIFACT, projects=projects, release=release,
                           dist=dist)  # fmt: skip
         return Response(answer.json())
@@ -130,10 +138,11 @@ class ArtifactBundleAssemble(APIView):
 class ReleaseAssemble(APIView):
     """2.x's release bundle (chunk-upload `accept` with release_files only)."""
 
+    @extend_schema(request=shapes.AssembleInput, responses={200: shapes.AssembleAnswer, **ERRORS})
     def post(self, request, org_slug, version):
         org = _org(request, org_slug)
-        checksum, chunks = _assemble_input(request)
-        answer = assemble(org, checksum, [c.lower() for c in chunks],
+        _body, checksum, chunks = _assemble_input(request)
+        answer = assemble(org, checksum, chunks,
                           kind=ArtifactBundle.Kind.RELEASE, release=version[:250])  # fmt: skip
         return Response(answer.json())
 
@@ -170,12 +179,17 @@ class ReleaseFiles(APIView):
             return access.project_or_404(request.user, org_slug, project_slug).organization
         return _org(request, org_slug)
 
+    @extend_schema(
+        parameters=[CURSOR, LIMIT], responses={200: shapes.ReleaseFile(many=True), **ERRORS}
+    )
     def get(self, request, org_slug, version, project_slug=None):
         org = self._org(request, org_slug, project_slug)
         rows = ArtifactFile.objects.filter(organization=org, release=version, bundle=None)
         page = simple_page(request, rows)
         return page_response(request, page, [_file_json(r) for r in page.items])
 
+    @extend_schema(request=shapes.ReleaseFileInput,
+                   responses={201: shapes.ReleaseFile, 409: ERRORS[400], 413: ERRORS[400], **ERRORS})  # fmt: skip
     def post(self, request, org_slug, version, project_slug=None):
         org = self._org(request, org_slug, project_slug)
         limit = settings.SOURCEMAP_MAX_FILE_SIZE
@@ -227,9 +241,11 @@ class ReleaseFileDetail(APIView):
             raise Http404("No such file.")
         return row
 
+    @extend_schema(responses={200: shapes.ReleaseFile, **ERRORS})
     def get(self, request, org_slug, version, file_id, project_slug=None):
         return Response(_file_json(self._row(request, org_slug, version, file_id, project_slug)))
 
+    @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request, org_slug, version, file_id, project_slug=None):
         self._row(request, org_slug, version, file_id, project_slug).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
