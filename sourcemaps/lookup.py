@@ -116,10 +116,17 @@ def in_bundle(bundle_id: int, url: str) -> FileRef | None:
 
 
 def closest_names(org_id: int, release: str, dist: str, url: str, n: int = 3) -> list[str]:
-    """Names of the release's files nearest to `url`, for the reason shown on the frame."""
+    """Names of the release's files nearest to `url`, for the reason shown on the frame
+    (cached like the rest: a dependency's frames ask for every event)."""
+    key = ("closest", org_id, release, dist, url)
+    hit = _cache.get(key)
+    if hit is not None:
+        return hit
     names = list(
         ArtifactFile.objects.filter(organization_id=org_id, release=release, dist=dist)
         .exclude(type=ArtifactFile.Type.MAP)
         .values_list("url", flat=True)[:2000]
     )
-    return difflib.get_close_matches(url, names, n=n, cutoff=0.3)
+    closest = difflib.get_close_matches(url, names, n=n, cutoff=0.3)
+    _cache.put(key, closest, bool(names))
+    return closest

@@ -21,6 +21,7 @@ from sourcemaps import lookup, maps
 from sourcemaps.models import ArtifactBundle, ArtifactFile, Chunk
 from tests.sourcemaps import bundles
 from tests.sourcemaps.bundles import sha1
+from tests.support.world import store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sourcemaps"
 APP_JS = (FIXTURES / "app.js").read_bytes()
@@ -140,12 +141,17 @@ def test_hostile_bundles_end_in_an_error_state_with_the_reason(client, settings,
     assert ArtifactBundle.objects.get().state == ArtifactBundle.State.ERROR
 
 
-def test_a_50_mb_map_is_refused_by_the_one_file_limit(client):
+def test_a_50_mb_map_is_refused_by_the_one_file_limit(client, project, ingest_queue):
     big_map = b'{"version":3,"sources":["a.js"],"mappings":"' + b"A" * (50 * 1024 * 1024) + b'"}'
     data = bundles.bundle(bundles.script_and_map("~/big.js", APP_JS, big_map, DEBUG_ID))
     assert len(data) < 1024 * 1024  # it compresses: only the unpacked size tells
     answer = bundles.upload(client, "org-a", data)
     assert answer["state"] == "error" and "over the limit" in answer["detail"]
+    url = "https://shop.example.com/big.js"  # its events are stored, unmapped, with the reason
+    event = js_event(node_frames(url), debug_meta={"images": [
+        {"type": "sourcemap", "code_file": url, "debug_id": DEBUG_ID}]})  # fmt: skip
+    store(project, event)
+    assert reasons(stored_frames(event))[0]["type"] == "missing_debug_id_bundle"
 
 
 def test_checksum_must_match_the_chunks(client):
