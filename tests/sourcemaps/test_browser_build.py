@@ -14,7 +14,7 @@ from api.models import ApiToken
 from events.models import Event
 from projects.models import Membership
 from tests.sourcemaps import jsapp
-from tests.support.browser import log_in, watched_page
+from tests.support.browser import ARTIFACTS, log_in, watched_page
 from tests.support.extra_packages import SENTRY_BROWSER, require
 from tests.support.factories import (
     MembershipFactory,
@@ -122,6 +122,7 @@ def test_browser_error_maps_to_typescript_and_two_builds_share_an_issue(
     with watched_page(browser) as page:
         log_in(page, live_stack.base_url, "front")
         page.goto(f"{live_stack.base_url}/issues/{events[0].issue_id}/")
+        page.screenshot(path=str(ARTIFACTS / "sourcemaps-issue.png"), full_page=True)
         text = page.inner_text("body")
         assert "src/math.ts" in text and "divide" in text
         assert "throw new Error(`cannot divide ${numerator} by zero`);" in text

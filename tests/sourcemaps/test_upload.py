@@ -313,3 +313,20 @@ def test_maps_that_arrive_later_are_named_on_the_issue_page_and_reprocessing_map
     exception = next(e for e in api["entries"] if e["type"] == "exception")["data"]["values"][0]
     assert exception["stacktrace"]["frames"][-1]["data"]["resolved_with"] == "debug-id"
     assert exception["raw_stacktrace"]["frames"][-1]["function"] == "u"
+
+
+def test_chunks_expire_a_day_after_their_upload(client, org_a, time_machine):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sourcemaps import storage
+    from sourcemaps.tasks import expire_chunks
+
+    bundles.post_chunks(client, "org-a", [b"old chunk"])
+    name = storage.chunk_name(org_a.pk, sha1(b"old chunk"))
+    assert storage.exists(name)
+    assert expire_chunks() == 0
+    time_machine.move_to(timezone.now() + timedelta(days=1, minutes=1))
+    assert expire_chunks() == 1
+    assert not storage.exists(name) and not Chunk.objects.exists()
