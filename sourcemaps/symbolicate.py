@@ -107,7 +107,7 @@ class Context:
             return out
 
     def _mapped(self, frame: dict, url: str, lineno: int, colno: int) -> dict:
-        debug_id = self.images.get(url)
+        debug_id = self.images.get(url) or self.images.get(frame.get("filename"))
         if debug_id:
             files = lookup.by_debug_id(self.org_id, debug_id)
             if not files:
