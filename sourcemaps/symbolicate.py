@@ -108,8 +108,18 @@ class Context:
 
     def _mapped(self, frame: dict, url: str, lineno: int, colno: int) -> dict:
         debug_id = self.images.get(url) or self.images.get(frame.get("filename"))
+        files = lookup.by_debug_id(self.org_id, debug_id) if debug_id else {}
+        if debug_id and not files and self.release:  # then the release's files, as Sentry does
+            try:
+                source_ref, map_ref, inline = self._by_release(url)
+            except Unmapped as why:
+                raise Unmapped(
+                    MISSING_DEBUG_ID,
+                    f"No bundle with debug ID {debug_id} was uploaded, and by release: "
+                    f"{why.message}",
+                ) from None
+            return self._map(frame, url, lineno, colno, source_ref, map_ref, inline, "release")
         if debug_id:
-            files = lookup.by_debug_id(self.org_id, debug_id)
             if not files:
                 raise Unmapped(
                     MISSING_DEBUG_ID, f"No bundle with debug ID {debug_id} was uploaded."
@@ -131,6 +141,9 @@ class Context:
                 "The event names no debug ID for this file and no release, so no upload can "
                 "match it.",
             )
+        return self._map(frame, url, lineno, colno, source_ref, map_ref, inline, how)
+
+    def _map(self, frame, url, lineno, colno, source_ref, map_ref, inline, how) -> dict:
         mapper = maps.mapper(self.org_id, map_ref.sha1 if map_ref else "inline",
                              source_ref.sha1 if source_ref else None, inline=inline)  # fmt: skip
         map_url = map_ref.url if map_ref else (source_ref.url if source_ref else url)

@@ -261,6 +261,13 @@ def test_legacy_release_files_list_upload_delete_and_map(client, project, store_
         "release",
     )
 
+    # A debug ID no upload has: the release's files still map the frame.
+    url = "https://cdn.example.com/js/app.js"
+    unknown = {"images": [{"type": "sourcemap", "code_file": url, "debug_id": DEBUG_ID}]}
+    both = js_event(node_frames(url), release="web@1.0.0+build.5", debug_meta=unknown)
+    store_events(project, both)
+    assert stored_frames(both)[-1]["data"]["resolved_with"] == "release"
+
     missing = js_event(node_frames("https://cdn.example.com/js/ap.js"), release="web@1.0.0+build.5")
     store_events(project, missing)
     message = reasons(stored_frames(missing))[0]["message"]
