@@ -337,3 +337,23 @@ def test_chunks_expire_a_day_after_their_upload(client, org_a, time_machine):
     time_machine.move_to(timezone.now() + timedelta(days=1, minutes=1))
     assert expire_chunks() == 1
     assert not storage.exists(name) and not Chunk.objects.exists()
+
+
+def test_any_django_storage_backend_holds_the_files(client, settings, project, store_events):
+    """A non-filesystem backend (Django's in-memory one standing in for django-storages'):
+    chunks, bundle files and the worker's reads all go through it."""
+    from django.core.files.storage import storages
+
+    settings.STORAGES = {**settings.STORAGES,
+                         "sourcemaps": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}  # fmt: skip
+    backend = storages["sourcemaps"]
+    assert type(backend).__name__ == "InMemoryStorage"
+    data = bundles.bundle(bundles.script_and_map("~/app.js", APP_JS, APP_MAP, DEBUG_ID))
+    assert bundles.upload(client, "org-a", data)["state"] == "ok"
+    stored = ArtifactFile.objects.get(url="~/app.js.map")
+    assert backend.exists(f"files/{project.organization_id}/{stored.sha1[:2]}/{stored.sha1}")
+    url = "https://shop.example.com/app.js"
+    event = js_event(node_frames(url), debug_meta={"images": [
+        {"type": "sourcemap", "code_file": url, "debug_id": DEBUG_ID}]})  # fmt: skip
+    store_events(project, event)
+    assert stored_frames(event)[-1]["filename"] == "src/math.ts"
