@@ -1,5 +1,6 @@
 """Client packages and tools the tests drive: Python packages (raven, pybrake, sentry-sdk
-1.x, our own client) and npm packages (sentry-cli).
+1.x, our own client) and npm packages (sentry-cli 3 and 2, esbuild, @sentry/browser and
+@sentry/node).
 
 ./test.sh runs this file (stdlib only) before pytest; tests import it to find the folders.
 Each entry goes to .venv/extra/<name>/ once (`pip install --target`, `npm install --prefix`):
