@@ -40,13 +40,14 @@ class Token:
 
 class Mapper:
     def __init__(self, map_bytes: bytes, source: bytes | None):
-        try:
-            info = orjson.loads(map_bytes)
-        except orjson.JSONDecodeError as exc:
-            raise MapError(f"not JSON: {exc}") from None
-        if not isinstance(info, dict):
-            raise MapError("not a JSON object")
-        self.ignored = _ignored_sources(info)
+        self.ignored: frozenset[str] = frozenset()
+        if b"ignoreList" in map_bytes:  # only then into Python objects (a big map costs MBs)
+            try:
+                info = orjson.loads(map_bytes)
+            except orjson.JSONDecodeError as exc:
+                raise MapError(f"not JSON: {exc}") from None
+            if isinstance(info, dict):
+                self.ignored = _ignored_sources(info)
         self.size = len(map_bytes) + len(source or b"")
         try:
             if source is not None:
