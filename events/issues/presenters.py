@@ -90,6 +90,8 @@ def _frame(raw: dict) -> dict:
         lines = [*pre, raw["context_line"], *post]
         context = [(start + i, line, start + i == lineno) for i, line in enumerate(lines)]
     variables = raw.get("vars")
+    data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+    unmapped = data.get("sourcemap_error") if isinstance(data.get("sourcemap_error"), dict) else {}
     return {
         "filename": raw.get("filename") or raw.get("abs_path") or raw.get("module") or "?",
         "abs_path": raw.get("abs_path") or "",
@@ -103,6 +105,9 @@ def _frame(raw: dict) -> dict:
         if isinstance(variables, dict)
         else [],
         "expanded": False,
+        # Source maps (sourcemaps app): where a mapped frame was, or why it was not mapped.
+        "minified": str(data.get("minified") or "") if data.get("symbolicated") else "",
+        "unmapped": str(unmapped.get("message") or ""),
     }
 
 

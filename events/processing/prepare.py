@@ -17,7 +17,7 @@ from events.wire.envelope import MAX_ENVELOPE_BYTES, parse_envelope
 from events.wire.event_json import MAX_EVENT_BYTES, decode_store_body, parse_event_json
 from events.wire.refusal import Refusal
 
-from . import grouping, normalize, scrub, tags, titles, trim
+from . import enrich, grouping, normalize, scrub, tags, titles, trim
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,7 @@ def prepare(payload: QueuedPayload) -> PreparedEvent:
         raw, received=payload.received, event_id=payload.event_id, client_ip=payload.client_ip,
         trusted=trusted,
     )  # fmt: skip
+    event = enrich.run(event, payload.project_id)  # e.g. source maps (other apps' steps)
     event = trim.trim_event(scrub.scrub_event(event))
     grouped = grouping.compute_grouping(event)
     return PreparedEvent(

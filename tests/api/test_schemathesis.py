@@ -82,8 +82,8 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
          "--phases", "examples,coverage,fuzzing", "--max-examples", str(MAX_EXAMPLES),
          "--seed", os.environ.get("SCHEMATHESIS_SEED", "20261127"), "--workers", "1", "--generation-database", "none",
          "--request-timeout", "10"],
-        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        capture_output=True, text=True, timeout=480, cwd=tmp_path,  # 53 operations, on a busy box
     )  # fmt: skip
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report + live_stack.log_text()
-    assert "Tested: 41" in run.stdout, report
+    assert "Tested: 53" in run.stdout, report

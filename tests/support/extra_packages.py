@@ -1,5 +1,6 @@
 """Client packages and tools the tests drive: Python packages (raven, pybrake, sentry-sdk
-1.x, our own client) and npm packages (sentry-cli).
+1.x, our own client) and npm packages (sentry-cli 3 and 2, esbuild, @sentry/browser and
+@sentry/node).
 
 ./test.sh runs this file (stdlib only) before pytest; tests import it to find the folders.
 Each entry goes to .venv/extra/<name>/ once (`pip install --target`, `npm install --prefix`):
@@ -152,7 +153,13 @@ SENTRY_SDK_1 = Extra("sentry-sdk-1.45.1", ("sentry-sdk==1.45.1", "urllib3<2", "c
 CLIENT = Extra("aggregator-client", (), local=CLIENT_SOURCE)
 # The sentry-cli binary (tests/api/sentry_cli.py); the package holds nothing but it.
 SENTRY_CLI = NpmExtra("sentry-cli-3.8.0", ("@sentry/cli-linux-x64@3.8.0",), runs_on=LINUX_X64)
-ALL = (RAVEN_HTTP, RAVEN_UDP, PYBRAKE, SENTRY_SDK_1, CLIENT, SENTRY_CLI)
+SENTRY_CLI_2 = NpmExtra("sentry-cli-2.58.6", ("@sentry/cli-linux-x64@2.58.6",), runs_on=LINUX_X64)
+# A real front-end build (tests/sourcemaps): esbuild bundles TypeScript, the SDKs report.
+ESBUILD = NpmExtra("esbuild-0.28.2", ("esbuild@0.28.2",), runs_on=LINUX_X64)
+SENTRY_BROWSER = NpmExtra("sentry-browser-11.17.0", ("@sentry/browser@11.17.0",))
+SENTRY_NODE = NpmExtra("sentry-node-11.12.0", ("@sentry/node@11.12.0",))
+ALL = (RAVEN_HTTP, RAVEN_UDP, PYBRAKE, SENTRY_SDK_1, CLIENT, SENTRY_CLI, SENTRY_CLI_2, ESBUILD,
+       SENTRY_BROWSER, SENTRY_NODE)  # fmt: skip
 
 
 def require(extra: Prepared) -> Path:
