@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "digests",
     "alerts",
     "api",
+    "releases",  # releases, deploys, commits; hooks into the worker's batch write
 ]
 
 MIDDLEWARE = [
