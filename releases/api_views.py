@@ -30,6 +30,8 @@ def _valid(serializer_class, request):
 
 
 def _release_or_404(organization, version: str, project=None) -> Release:
+    if "\x00" in version:  # PostgreSQL text cannot hold it: no release has it
+        raise Http404("No such release.")
     qs = Release.objects.filter(organization=organization, version=version)
     if project is not None:
         qs = qs.filter(releaseproject__project=project)
@@ -44,7 +46,7 @@ def _one(release, project_ids=None) -> dict:
 
 
 def _list(request, qs, project_ids=None) -> Response:
-    if text := request.GET.get("query"):
+    if text := request.GET.get("query", "").replace("\x00", ""):
         qs = qs.filter(version__contains=text[:200])
     page = simple_page(request, qs, descending=True)
     found = reads.facts(page.items, project_ids=project_ids)

@@ -66,7 +66,9 @@ def project_releases(request, org_slug, project_slug):
 @require_GET
 def release_detail(request, org_slug, version):
     org = access.membership_or_404(request.user, org_slug).organization
-    release = Release.objects.filter(organization=org, version=version).first()
+    release = None
+    if "\x00" not in version:  # PostgreSQL text cannot hold it
+        release = Release.objects.filter(organization=org, version=version).first()
     if release is None:
         raise Http404("No such release.")
     facts = reads.facts([release])[release.pk]

@@ -136,11 +136,12 @@ def test_refs_need_a_configured_repository(api, project):
     ref = {"refs": [{"repository": "acme/app", "commit": "c" * 40, "previousCommit": None}]}
     refused = api.put(ORG + "releases/2.0.0/", ref)
     assert refused.status_code == 400 and "Unknown repository: acme/app" in refused.json()["detail"]
-    repo = api.post(ORG + "repos/", {"name": "acme/app", "url": "https://github.com/acme/app",
-                                     "provider": "integrations:github"})  # fmt: skip
+    # As the README's curl posts it (provider: GitHub by default).
+    repo = api.post(ORG + "repos/", {"name": "acme/app", "url": "https://github.com/acme/app"})
     assert repo.status_code == 201
     [listed] = api.get(ORG + "repos/").json()
     assert {"id", "name", "provider", "status", "dateCreated", "url"} <= set(listed)
+    assert listed["provider"]["id"] == "integrations:github"
     assert api.put(ORG + "releases/2.0.0/", ref).status_code == 200
     detail = api.get(ORG + "releases/2.0.0/").json()
     assert detail["lastCommit"]["id"] == "c" * 40 and detail["refs"][0]["repository"] == "acme/app"
