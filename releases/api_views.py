@@ -20,6 +20,8 @@ from . import changes, inputs, reads, shapes
 from .models import Deploy, Release, ReleaseCommit, Repository
 
 OBJECT = {200: OpenApiTypes.OBJECT, **ERRORS}
+LIST = {200: {"type": "array", "items": {"type": "object", "additionalProperties": True}}, **ERRORS}
+CREATED = {201: OpenApiTypes.OBJECT, 208: OpenApiTypes.OBJECT, **OBJECT}
 QUERY = OpenApiParameter("query", str, description="Versions containing this text.")
 
 
@@ -77,7 +79,7 @@ def _put(request, release, default_projects: list) -> Response:
 
 
 class OrganizationReleases(APIView):
-    @extend_schema(parameters=[QUERY, CURSOR, LIMIT], responses=OBJECT)
+    @extend_schema(parameters=[QUERY, CURSOR, LIMIT], responses=LIST)
     def get(self, request, org_slug):
         org = access.membership_or_404(request.user, org_slug).organization
         qs = Release.objects.filter(organization=org)
@@ -85,20 +87,20 @@ class OrganizationReleases(APIView):
             qs = qs.filter(releaseproject__project_id__in=project_ids).distinct()
         return _list(request, qs)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **OBJECT})
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=CREATED)
     def post(self, request, org_slug):
         org = access.membership_or_404(request.user, org_slug).organization
         return _create(request, org, [])
 
 
 class ProjectReleases(APIView):
-    @extend_schema(parameters=[QUERY, CURSOR, LIMIT], responses=OBJECT)
+    @extend_schema(parameters=[QUERY, CURSOR, LIMIT], responses=LIST)
     def get(self, request, org_slug, project_slug):
         project = access.project_or_404(request.user, org_slug, project_slug)
         qs = Release.objects.filter(releaseproject__project=project)
         return _list(request, qs, project_ids={project.pk})
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **OBJECT})
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=CREATED)
     def post(self, request, org_slug, project_slug):
         project = access.project_or_404(request.user, org_slug, project_slug)
         return _create(request, project.organization, [project])
@@ -143,7 +145,7 @@ class ProjectReleaseDetail(APIView):
 
 
 class ReleaseDeploys(APIView):
-    @extend_schema(parameters=[CURSOR, LIMIT], responses=OBJECT)
+    @extend_schema(parameters=[CURSOR, LIMIT], responses=LIST)
     def get(self, request, org_slug, version):
         org = access.membership_or_404(request.user, org_slug).organization
         release = _release_or_404(org, version)
@@ -159,7 +161,7 @@ class ReleaseDeploys(APIView):
 
 
 class ReleaseCommits(APIView):
-    @extend_schema(parameters=[CURSOR, LIMIT], responses=OBJECT)
+    @extend_schema(parameters=[CURSOR, LIMIT], responses=LIST)
     def get(self, request, org_slug, version):
         org = access.membership_or_404(request.user, org_slug).organization
         release = _release_or_404(org, version)
@@ -190,7 +192,7 @@ class Repositories(APIView):
     """Configured repositories (with a provider). `set-commits --commit` and `--auto` need
     them; with none, sentry-cli falls back to the local git history."""
 
-    @extend_schema(parameters=[CURSOR, LIMIT], responses=OBJECT)
+    @extend_schema(parameters=[CURSOR, LIMIT], responses=LIST)
     def get(self, request, org_slug):
         org = access.membership_or_404(request.user, org_slug).organization
         page = simple_page(
