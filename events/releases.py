@@ -11,10 +11,14 @@ from typing import Protocol
 
 
 class ReleaseHook(Protocol):
-    def record_batch(self, stored: list, created: set[int]) -> None:
+    def record_batch(self, stored: list, created: set[int]) -> object:
         """Inside the batch transaction, after the events: `stored` is the (PreparedEvent,
-        issue id) pairs stored now, `created` the ids of issues the batch created. Records
-        releases the projects have not seen and their counters, a few statements a batch."""
+        issue id) pairs stored now, `created` the ids of issues the batch created. Makes the
+        releases the projects have not seen; returns what `count_batch` needs (None: nothing)."""
+
+    def count_batch(self, recorded: object) -> None:
+        """The releases' counters, the batch transaction's last write: the rows every batch
+        of a release touches are locked for the shortest time."""
 
     def newer(self, checks: set[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
         """Of (project id, version, baseline) triples, those whose version is newer than

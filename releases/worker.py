@@ -3,7 +3,9 @@ a release an event names is created the first time its project sees it, and the 
 per-project counters (events, new issues, first and last event) move with each batch.
 
 Two statements per batch that has events with a release, whatever the batch size, and none
-for a batch without. No cache of known releases: one deleted through the API comes back
+for a batch without: the releases are made before the issues are updated (whose regression
+check may ask for their order), the counters after, as the transaction's last write, since
+every batch of a release updates the same rows. No cache of known releases: one deleted through the API comes back
 with the next event that names it. Rows are written in key order so that concurrent workers
 do not deadlock.
 """
@@ -110,12 +112,15 @@ def _ranks(project_ids: set[int], versions: set[str]) -> tuple[dict, dict]:
 
 
 class Hook:
-    def record_batch(self, stored: list, created: set[int]) -> None:
+    def record_batch(self, stored: list, created: set[int]) -> dict | None:
         per = _counts(stored, created)
         if not per:
-            return
+            return None
         _create_releases(sorted(per))
-        _count(per)
+        return per
+
+    def count_batch(self, recorded: dict) -> None:
+        _count(recorded)
 
     def newer(self, checks: set[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
         if not checks:

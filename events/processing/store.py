@@ -250,6 +250,9 @@ def store_batch(events: list[PreparedEvent]) -> list[Outcome]:
         if not stored:
             return []
         _count_tags_and_hours(stored)
-        if (hook := releases.hook()) is not None:
-            hook.record_batch(stored, created)
-        return _update_issues(stored, created)
+        hook = releases.hook()
+        recorded = hook.record_batch(stored, created) if hook is not None else None
+        outcomes = _update_issues(stored, created)
+        if recorded is not None:
+            hook.count_batch(recorded)
+        return outcomes
