@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "alerts",
     "api",
     "sourcemaps",
+    "releases",  # releases, deploys, commits; hooks into the worker's batch write
 ]
 
 MIDDLEWARE = [

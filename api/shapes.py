@@ -46,6 +46,11 @@ def status_details(issue: Issue) -> dict:
             details["ignoreUntil"] = issue.ignore_until.isoformat().replace("+00:00", "Z")
         if issue.ignore_until_count:
             details["ignoreCount"] = max(issue.ignore_until_count - issue.times_seen, 0)
+    if issue.status == Issue.Status.RESOLVED and issue.resolved_in_release:
+        if issue.resolved_in_next_release:
+            details["inNextRelease"] = True
+        else:
+            details["inRelease"] = issue.resolved_in_release
     return details
 
 

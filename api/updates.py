@@ -2,6 +2,7 @@
 
 {"status": "resolved"}                      {"status": "ignored", "statusDetails":
 {"status": "muted", "snoozeDuration": 60}       {"ignoreDuration": 30, "ignoreCount": 100}}
+{"status": "resolved", "statusDetails": {"inNextRelease": true}}  (or {"inRelease": "1.2.0"})
 {"assignedTo": "alice"}  ("user:7", "7", a username or email; null or "" unassigns)
 """
 
@@ -26,6 +27,8 @@ class StatusDetailsInput(serializers.Serializer):
     ignoreCount = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=triage.MAX_IGNORE_COUNT
     )
+    inNextRelease = serializers.BooleanField(required=False)
+    inRelease = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
 class IssueUpdateInput(serializers.Serializer):
@@ -90,7 +93,14 @@ def apply(issue_ids: list[int], data: dict, user, organization_ids: set[int]) ->
         result["assignedTo"] = assignee
     status = data.get("status")
     if status == "resolved":
-        triage.resolve(issue_ids, user)
+        details = data.get("statusDetails") or {}
+        in_release = details.get("inRelease") or ""
+        in_next = bool(details.get("inNextRelease")) and not in_release
+        triage.resolve(issue_ids, user, in_release=in_release, in_next_release=in_next)
+        if in_release:
+            result["statusDetails"] = {"inRelease": in_release}
+        elif in_next:
+            result["statusDetails"] = {"inNextRelease": True}
     elif status == "unresolved":
         triage.unresolve(issue_ids, user)
     elif status in ("ignored", "muted"):

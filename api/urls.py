@@ -1,6 +1,8 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
+from releases import api_urls as release_urls
+
 from . import docs, issue_views, member_views, rule_views, views
 
 app_name = "api"
@@ -125,4 +127,5 @@ urlpatterns = [
         name="issue-event",
     ),
     path("issues/<id:issue_id>/tags/", issue_views.IssueTags.as_view(), name="issue-tags"),
+    *release_urls.urlpatterns,  # releases, deploys, commits, repositories (releases app)
 ]

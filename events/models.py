@@ -50,6 +50,11 @@ class Issue(models.Model):
     regressed = models.BooleanField(default=False)
     regressed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Resolved in a release (or in the next one after it): events of this release or an
+    # older one leave the issue resolved; a newer release's event is a regression.
+    # Database defaults: the batch write's bulk INSERT of new issues leaves them out.
+    resolved_in_release = models.CharField(max_length=200, blank=True, db_default="")
+    resolved_in_next_release = models.BooleanField(db_default=False)
     # An ignored issue comes back (unresolved) when either condition is met.
     ignore_until = models.DateTimeField(null=True, blank=True)
     ignore_until_count = models.PositiveBigIntegerField(

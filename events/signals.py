@@ -6,7 +6,7 @@ Receivers get `issue_id` and `project_id` keyword arguments (plain ints).
 from django.dispatch import Signal
 
 issue_created = Signal()
-issue_regressed = Signal()
+issue_regressed = Signal()  # also `release`: the regressing release, or ""
 issue_unignored = Signal()  # an ignored issue passed its duration or event count
 
 # Once per stored batch, after the per-issue signals: `outcomes` is a list of store.Outcome

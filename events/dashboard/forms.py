@@ -39,8 +39,9 @@ class IssueFilterForm(forms.Form):
 
 
 class TriageForm(forms.Form):
-    ACTIONS = ("resolve", "unresolve", "ignore", "assign")
+    ACTIONS = ("resolve", "resolve_next", "unresolve", "ignore", "assign")
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    release = forms.CharField(required=False, max_length=200, strip=True)  # resolve in it
     minutes = forms.IntegerField(required=False, min_value=1, max_value=triage.MAX_IGNORE_MINUTES)
     count = forms.IntegerField(required=False, min_value=1, max_value=triage.MAX_IGNORE_COUNT)
     assignee = forms.IntegerField(required=False)

@@ -27,3 +27,20 @@ def register(provider: Provider) -> None:
 
 def for_issue(request, issue) -> list[Panel]:
     return [panel for provider in _providers if (panel := provider(request, issue)) is not None]
+
+
+# Buttons other apps add to a project's issue list header: (label, URL name taking the
+# organization and project slugs). The releases app adds its "Releases" page this way.
+project_links: list[tuple[str, str]] = []
+
+
+def register_project_link(label: str, url_name: str) -> None:
+    if (label, url_name) not in project_links:
+        project_links.append((label, url_name))
+
+
+def links_for_project(project) -> list[tuple[str, str]]:
+    from django.urls import reverse
+
+    slugs = (project.organization.slug, project.slug)
+    return [(label, reverse(name, args=slugs)) for label, name in project_links]

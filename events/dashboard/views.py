@@ -62,6 +62,7 @@ def _issue_list(request, issues, *, project=None):
     return render(request, "events/issue_list.html", {
         "project": project, "form": IssueFilterForm(shown), "page": page, "query": query,
         "status": status, "params": params.urlencode(),
+        "project_links": panels.links_for_project(project) if project else [],
     })  # fmt: skip
 
 
@@ -143,7 +144,9 @@ def _apply(request, issue_ids: list[int], organization_ids: set[int]) -> int:
         return 0
     action, data = form.cleaned_data["action"], form.cleaned_data
     if action == "resolve":
-        return triage.resolve(issue_ids, request.user)
+        return triage.resolve(issue_ids, request.user, in_release=data["release"])
+    if action == "resolve_next":
+        return triage.resolve(issue_ids, request.user, in_next_release=True)
     if action == "unresolve":
         return triage.unresolve(issue_ids, request.user)
     if action == "ignore":

@@ -5,7 +5,7 @@
 A short id alone (`WEB-SHOP-12`, any case) finds that issue whatever its status, besides
 what it matches as words. Free words match title, culprit and exception message (every word must match; on PostgreSQL
 a prefix match on the full-text index, on SQLite a case-insensitive substring). `key:value`
-with a key other than is/level/environment/release/assigned filters by tag; quote values
+with a key other than is/level/environment/release/firstRelease/assigned filters by tag; quote values
 with spaces: `server_name:"web 1"`. Parsing is pure; `issue_filter` only builds Q objects.
 """
 
@@ -22,7 +22,7 @@ from events.models import IssueTag
 
 STATUSES = ("unresolved", "resolved", "ignored", "all")
 LEVELS = ("fatal", "error", "warning", "info", "debug")
-_KEY_ALIASES = {"env": "environment", "status": "is"}
+_KEY_ALIASES = {"env": "environment", "status": "is", "firstrelease": "first_release"}
 _TOKEN = re.compile(
     r'(?P<key>[A-Za-z_][\w.\-]*):(?:"(?P<qvalue>[^"]*)"|(?P<value>[^\s"]+))|"(?P<phrase>[^"]*)"|(?P<word>\S+)'
 )
@@ -39,6 +39,7 @@ class IssueQuery:
     levels: tuple[str, ...] = ()
     environment: str | None = None
     release: str | None = None
+    first_release: str | None = None  # `firstRelease:`: the release the issue first came in
     assigned: str | None = None  # "me", "none", or a username
     tags: tuple[tuple[str, str], ...] = ()
     short_id: tuple[str, int] | None = None  # (project slug, number)
@@ -67,7 +68,7 @@ def parse(text: str) -> IssueQuery:
             continue
         if key == "level":
             fields["levels"] += [v for v in value.lower().split(",") if v in LEVELS]
-        elif key in ("environment", "release", "assigned"):
+        elif key in ("environment", "release", "assigned", "first_release"):
             fields[key] = value
         elif value:
             fields["tags"].append((key[:200], value[:200]))
@@ -82,6 +83,7 @@ def parse(text: str) -> IssueQuery:
         levels=tuple(dict.fromkeys(fields["levels"])),
         environment=fields.get("environment"),
         release=fields.get("release"),
+        first_release=fields.get("first_release"),
         assigned=fields.get("assigned"),
         tags=tuple(fields["tags"]),
     )
@@ -127,6 +129,8 @@ def issue_filter(query: IssueQuery, *, vendor: str, user_id: int | None = None) 
         q &= Q(_has_tag("environment", query.environment))
     if query.release:
         q &= Q(_has_tag("release", query.release))
+    if query.first_release:
+        q &= Q(first_release=query.first_release)
     for key, value in query.tags:
         q &= Q(_has_tag(key, value))
     if query.assigned == "none":

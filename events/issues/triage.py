@@ -17,6 +17,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from events import releases
 from events.models import Activity, Issue
 
 log = logging.getLogger(__name__)
@@ -37,18 +38,36 @@ def _log(issue_ids: Iterable[int], user, kind: str, data: dict | None = None) ->
 
 
 @transaction.atomic
-def resolve(issue_ids: list[int], user) -> int:
-    changed = list(
-        Issue.objects.filter(pk__in=issue_ids)
-        .exclude(status=Status.RESOLVED)
-        .values_list("pk", flat=True)
-    )
-    Issue.objects.filter(pk__in=changed).update(
-        status=Status.RESOLVED, resolved_at=timezone.now(), regressed=False,
-        ignore_until=None, ignore_until_count=None,
-    )  # fmt: skip
-    _log(changed, user, Activity.Kind.RESOLVED)
-    return len(changed)
+def resolve(
+    issue_ids: list[int], user, *, in_release: str = "", in_next_release: bool = False
+) -> int:
+    """Resolve; `in_release`: events of that release or older ones leave it resolved;
+    `in_next_release`: the same with each project's newest release now (a plain resolve
+    where a project has no release yet, or the releases app is not installed)."""
+    qs = Issue.objects.filter(pk__in=issue_ids)
+    if not (in_release or in_next_release):
+        qs = qs.exclude(status=Status.RESOLVED)
+    rows = list(qs.values_list("pk", "project_id"))
+    latest: dict[int, str] = {}
+    hook = releases.hook()
+    if in_next_release and hook is not None:
+        latest = hook.latest({project_id for _pk, project_id in rows})
+    by_release: dict[str, list[int]] = {}
+    for pk, project_id in rows:
+        version = in_release[:200] if in_release else latest.get(project_id, "")
+        by_release.setdefault(version, []).append(pk)
+    now = timezone.now()
+    for version, ids in by_release.items():
+        Issue.objects.filter(pk__in=ids).update(
+            status=Status.RESOLVED, resolved_at=now, regressed=False,
+            ignore_until=None, ignore_until_count=None, resolved_in_release=version,
+            resolved_in_next_release=bool(version) and in_next_release,
+        )  # fmt: skip
+        data = {}
+        if version:
+            data = {"nextRelease" if in_next_release else "release": version}
+        _log(ids, user, Activity.Kind.RESOLVED, data)
+    return len(rows)
 
 
 @transaction.atomic
@@ -59,8 +78,9 @@ def unresolve(issue_ids: list[int], user) -> int:
         .values_list("pk", flat=True)
     )
     Issue.objects.filter(pk__in=changed).update(
-        status=Status.UNRESOLVED, resolved_at=None, ignore_until=None, ignore_until_count=None
-    )
+        status=Status.UNRESOLVED, resolved_at=None, ignore_until=None, ignore_until_count=None,
+        resolved_in_release="", resolved_in_next_release=False,
+    )  # fmt: skip
     _log(changed, user, Activity.Kind.UNRESOLVED)
     return len(changed)
 
@@ -119,15 +139,15 @@ def delete(issue_ids: list[int]) -> int:
 # --- Changes made by the write path, logged from its after-commit signals ----------------
 
 
-def _log_system(kind: str, issue_id: int) -> None:
+def _log_system(kind: str, issue_id: int, data: dict | None = None) -> None:
     try:
-        _log([issue_id], None, kind)
+        _log([issue_id], None, kind, data)
     except DatabaseError:  # never fail a worker's batch over a log line
         log.exception("could not log %s for issue %s", kind, issue_id)
 
 
-def on_issue_regressed(sender, *, issue_id: int, **kwargs) -> None:
-    _log_system(Activity.Kind.REGRESSED, issue_id)
+def on_issue_regressed(sender, *, issue_id: int, release: str = "", **kwargs) -> None:
+    _log_system(Activity.Kind.REGRESSED, issue_id, {"release": release} if release else None)
 
 
 def on_issue_unignored(sender, *, issue_id: int, **kwargs) -> None:

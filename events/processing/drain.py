@@ -101,7 +101,9 @@ def _emit(outcomes: list[store.Outcome]) -> None:
         if outcome.created:
             sent += signals.issue_created.send_robust(sender=store.Outcome, **kwargs)
         elif outcome.regressed:
-            sent += signals.issue_regressed.send_robust(sender=store.Outcome, **kwargs)
+            sent += signals.issue_regressed.send_robust(
+                sender=store.Outcome, release=outcome.release, **kwargs
+            )
         elif outcome.unignored:
             sent += signals.issue_unignored.send_robust(sender=store.Outcome, **kwargs)
     if outcomes:

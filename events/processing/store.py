@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
-from events import shortids
+from events import releases, shortids
 from events.models import Event, Issue, IssueHourlyCount, IssueTag
 
 from . import bulk
@@ -38,6 +38,7 @@ class Outcome:
     regressed: bool
     unignored: bool = False
     event_ids: tuple[str, ...] = ()  # the new events of this issue in the batch, oldest first
+    release: str = ""  # a regression's release: the newest release among its new events
 
 
 def _create_issues(events: list[PreparedEvent]) -> tuple[dict[tuple, int], set[int]]:
@@ -161,14 +162,17 @@ _ISSUE_STATE = {
     "times_seen": "bigint", "first_seen": "timestamptz", "last_seen": "timestamptz",
     "last_event_id": "text", "first_release": "text", "last_release": "text", "status": "text",
     "regressed": "boolean", "regressed_at": "timestamptz", "resolved_at": "timestamptz",
-    "ignore_until": "timestamptz", "ignore_until_count": "bigint",
+    "ignore_until": "timestamptz", "ignore_until_count": "bigint", "resolved_in_release": "text",
 }  # fmt: skip
 
 
-def _next_state(state: dict, evs: list[PreparedEvent], now: datetime) -> tuple[dict, bool, bool]:
+def _next_state(
+    state: dict, evs: list[PreparedEvent], now: datetime, stays_resolved: bool = False
+) -> tuple[dict, bool, bool]:
     """An issue's new counters and status after `evs` (oldest first); (state, regressed,
-    unignored). A resolved issue that gets an event comes back; so does an ignored one whose
-    time or count has come."""
+    unignored). A resolved issue that gets an event comes back, unless it was resolved in a
+    release and every event is of that release or an older one (`stays_resolved`); so does
+    an ignored one whose time or count has come."""
     first, last = evs[0], evs[-1]
     new = dict(state)
     new["times_seen"] = state["times_seen"] + len(evs)
@@ -181,11 +185,12 @@ def _next_state(state: dict, evs: list[PreparedEvent], now: datetime) -> tuple[d
             new["last_release"] = release
     if not state["first_release"]:
         new["first_release"] = next((e.release for e in evs if e.release), "")
-    regressed = state["status"] == Issue.Status.RESOLVED
+    regressed = state["status"] == Issue.Status.RESOLVED and not stays_resolved
     if regressed:
         new.update(
-            status=Issue.Status.UNRESOLVED, regressed=True, regressed_at=now, resolved_at=None
-        )
+            status=Issue.Status.UNRESOLVED, regressed=True, regressed_at=now, resolved_at=None,
+            resolved_in_release="",
+        )  # fmt: skip
     until, count = state["ignore_until"], state["ignore_until_count"]
     unignored = state["status"] == Issue.Status.IGNORED and (
         (until is not None and until <= now) or (count is not None and new["times_seen"] >= count)
@@ -193,6 +198,30 @@ def _next_state(state: dict, evs: list[PreparedEvent], now: datetime) -> tuple[d
     if unignored:
         new.update(status=Issue.Status.UNRESOLVED, ignore_until=None, ignore_until_count=None)
     return new, regressed, unignored
+
+
+def _old_releases(locked: list[dict], per_issue: dict[int, list]) -> set[int]:
+    """Ids of the resolved-in-a-release issues whose new events are all of that release or
+    an older one (an event without a release cannot be placed: it counts as newer). One
+    question to the release hook, and only when such an issue got events."""
+    baselines = {
+        s["id"]: s["resolved_in_release"]
+        for s in locked
+        if s["status"] == Issue.Status.RESOLVED and s["resolved_in_release"]
+    }
+    hook = releases.hook()
+    if not baselines or hook is None:
+        return set()
+    checks = {}
+    for issue_id, baseline in baselines.items():
+        evs = per_issue[issue_id]
+        if any(not e.release for e in evs):
+            continue
+        checks[issue_id] = {
+            (e.project_id, e.release, baseline) for e in evs if e.release != baseline
+        }
+    newer = hook.newer(set().union(*checks.values())) if checks else set()
+    return {issue_id for issue_id, triples in checks.items() if not triples & newer}
 
 
 def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -> list[Outcome]:
@@ -206,11 +235,13 @@ def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -
     locked = (
         Issue.objects.filter(id__in=list(per_issue)).order_by("id").select_for_update()
     ).values("id", *_ISSUE_STATE)
+    locked = list(locked)
+    old = _old_releases(locked, per_issue)
     rows, outcomes = [], []
     for state in locked:
         issue_id = state.pop("id")
         evs = sorted(per_issue[issue_id], key=lambda e: e.timestamp)
-        new, regressed, unignored = _next_state(state, evs, now)
+        new, regressed, unignored = _next_state(state, evs, now, issue_id in old)
         rows.append((issue_id, *(new[c] for c in _ISSUE_STATE)))
         outcomes.append(
             Outcome(
@@ -221,6 +252,7 @@ def _update_issues(stored: list[tuple[PreparedEvent, int]], created: set[int]) -
                 regressed,
                 unignored,
                 tuple(e.event_id for e in evs),
+                new["last_release"] if regressed else "",
             )  # fmt: skip
         )
     if rows:
@@ -238,4 +270,9 @@ def store_batch(events: list[PreparedEvent]) -> list[Outcome]:
         if not stored:
             return []
         _count_tags_and_hours(stored)
-        return _update_issues(stored, created)
+        hook = releases.hook()
+        recorded = hook.record_batch(stored, created) if hook is not None else None
+        outcomes = _update_issues(stored, created)
+        if recorded is not None:
+            hook.count_batch(recorded)
+        return outcomes
