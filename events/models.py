@@ -43,6 +43,9 @@ class Issue(models.Model):
     # SDK sending from an offline cache can stamp its events long before they arrive.
     created = models.DateTimeField(default=timezone.now)
     times_seen = models.PositiveBigIntegerField(default=0)
+    # Events of this issue in the event table: past the project's cap only a sample is kept
+    # (store.py), and retention deletes old ones (lifecycle.py); times_seen stays exact.
+    stored_count = models.PositiveBigIntegerField(default=0)
     first_release = models.CharField(max_length=200, blank=True, default="")
     last_release = models.CharField(max_length=200, blank=True, default="")
     last_event_id = models.CharField(max_length=32, blank=True, default="")

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from . import lifecycle
 from .ingest import handoff
 from .processing import drain
 
@@ -27,3 +28,23 @@ def replay_spool() -> None:
     if replayed := handoff.replay_spool():
         log.info("replayed %d spooled payloads", replayed)
         process_ingest_queue.apply_async()
+
+
+@shared_task(ignore_result=True)
+def expire_events() -> None:
+    """Retention: events past their project's days, in short batches (events/lifecycle.py)."""
+    summary = lifecycle.expire()
+    if summary.events or summary.issues:
+        log.info("retention deleted %d events, %d issues", summary.events, summary.issues)
+
+
+@shared_task(ignore_result=True)
+def delete_issues(issue_ids: list[int]) -> None:
+    """Issues the dashboard or the API deleted: their events in batches, then the rows."""
+    lifecycle.delete_issues(issue_ids)
+
+
+@shared_task(ignore_result=True)
+def delete_project(project_id: int) -> None:
+    """A deleted project: its issues' events in batches, then everything else."""
+    lifecycle.delete_project(project_id)
