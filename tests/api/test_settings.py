@@ -110,3 +110,32 @@ def test_members_list_add_and_remove(api_as, alice, dave, bob, charlie, mailoutb
     assert api_as(dave).get(f"{url}{bob_id}/").status_code == 404
     response = api_as(charlie).delete(f"{url}{alice_id}/")
     assert response.status_code == 404, response.content
+
+
+def test_retention_and_cap_of_a_project_and_the_organizations_default(api_as, alice, bob, project):
+    body = api_as(alice).get("projects/org-a/backend/").json()
+    assert (body["retentionDays"], body["eventsPerIssue"], body["effectiveRetentionDays"]) == (
+        None, None, 90,
+    )  # fmt: skip
+    assert api_as(bob).put("organizations/org-a/", {"retentionDays": 30}).status_code == 403
+    assert api_as(alice).put("organizations/org-a/", {"retentionDays": 0}).status_code == 400
+    assert (
+        api_as(alice).put("organizations/org-a/", {"retentionDays": 30}).json()["retentionDays"]
+        == 30
+    )
+    assert api_as(alice).get("projects/org-a/backend/").json()["effectiveRetentionDays"] == 30
+    body = (
+        api_as(alice)
+        .put("projects/org-a/backend/", {"retentionDays": 7, "eventsPerIssue": 200})
+        .json()
+    )
+    assert (body["retentionDays"], body["eventsPerIssue"], body["effectiveRetentionDays"]) == (
+        7, 200, 7,
+    )  # fmt: skip
+    for bad in ({"retentionDays": 0}, {"retentionDays": 100_000}, {"eventsPerIssue": 0}):
+        response = api_as(alice).put("projects/org-a/backend/", bad)
+        assert response.status_code == 400, bad
+    project.refresh_from_db()
+    assert (project.retention_days, project.events_per_issue) == (7, 200)
+    body = api_as(alice).put("projects/org-a/backend/", {"retentionDays": None}).json()
+    assert (body["retentionDays"], body["effectiveRetentionDays"]) == (None, 30)
