@@ -10,6 +10,7 @@ from rest_framework import serializers as drf
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from events import lifecycle as events_lifecycle
 from projects import access
 from projects.forms import PLATFORMS, DataForm, OrganizationDataForm, ProjectForm
 
@@ -144,6 +145,14 @@ class ProjectDetail(APIView):
         if lifecycle:
             data_form.save()
         return Response(serializers.ProjectSerializer(project).data)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, org_slug, project_slug):
+        """Delete a project (owners and admins): at once, its events in the background."""
+        project = access.project_or_404(request.user, org_slug, project_slug)
+        access.admin_membership_or_403(request.user, org_slug)
+        events_lifecycle.forget_project(project)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 MAX_PER_MINUTE = 10**9  # rate limits are stored per minute in a 32-bit column

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from events.models import Event, Issue
+from events.models import Event, Issue, PendingDeletion
 from projects.models import Project
 
 ISSUE_CHUNK = 200  # issues per statement when looking for their old events
@@ -97,7 +97,8 @@ def _chunks(ids: list[int], size: int = ISSUE_CHUNK) -> Iterable[list[int]]:
 
 
 def delete_issues(issue_ids: list[int], batch: int | None = None, tick=None) -> Summary:
-    """Delete issues: their events in batches first, then the issues with their counts."""
+    """Delete issues whose events are (nearly all) past retention: their events in batches
+    first, then the issues with their counts."""
     batch = batch or settings.CLEANUP_BATCH_SIZE
     tick = tick or (lambda n: None)
     summary = Summary()
@@ -208,9 +209,57 @@ def vacuum_sqlite() -> None:
         cur.execute("VACUUM")
 
 
-def delete_project(project_id: int, batch: int | None = None) -> Summary:
-    """A project and all it holds: events in batches, issue by issue, then the rest."""
-    ids = list(Issue.objects.filter(project_id=project_id).values_list("id", flat=True))
-    summary = delete_issues(ids, batch)
-    Project.objects.filter(pk=project_id).delete()
-    return summary
+def _after_commit_purge() -> None:
+    from events import tasks  # tasks imports this module
+
+    transaction.on_commit(lambda: tasks.purge_deleted.delay())
+
+
+def forget_issues(issue_ids: list[int]) -> int:
+    """Delete issues now (with their tag and hourly counts and activity), their events in
+    the background: what the dashboard and the API call. How many issues went."""
+    with transaction.atomic():
+        ids = list(Issue.objects.filter(pk__in=issue_ids).values_list("pk", flat=True))
+        PendingDeletion.objects.bulk_create(
+            PendingDeletion(kind=PendingDeletion.Kind.ISSUE, object_id=i) for i in ids
+        )
+        Issue.objects.filter(pk__in=ids).delete()
+        _after_commit_purge()
+    return len(ids)
+
+
+def forget_project(project: Project) -> None:
+    """Delete a project now (issues, keys, rules, counts), its events in the background."""
+    with transaction.atomic():
+        PendingDeletion.objects.create(kind=PendingDeletion.Kind.PROJECT, object_id=project.pk)
+        for chunk in _chunks(list(project.issues.order_by("pk").values_list("pk", flat=True))):
+            Issue.objects.filter(pk__in=chunk).delete()
+        project.delete()
+        _after_commit_purge()
+
+
+def purge_deleted(batch: int | None = None, tick=None) -> int:
+    """The events of deleted issues and projects, in batches; how many went."""
+    batch = batch or settings.CLEANUP_BATCH_SIZE
+    tick = tick or (lambda n: None)
+    total = 0
+    for pending in PendingDeletion.objects.order_by("pk"):
+        column = "issue_id" if pending.kind == PendingDeletion.Kind.ISSUE else "project_id"
+        while True:
+            with transaction.atomic():
+                with connection.cursor() as cur:
+                    table = Event._meta.db_table
+                    cur.execute(
+                        f"DELETE FROM {table} WHERE id IN"
+                        f" (SELECT id FROM {table} WHERE {column} = %s LIMIT %s)",
+                        [pending.object_id, batch],
+                    )
+                    n = cur.rowcount
+            total += n
+            tick(n)
+            if n < batch:
+                break
+        pending.delete()
+    if total:
+        shrink()
+    return total

@@ -94,9 +94,19 @@ class Issue(models.Model):
 
 
 class Event(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database constraint and no cascade: deleting an issue or a project is instant, and
+    # its events go afterwards in short batches (events/lifecycle.py, PendingDeletion); an
+    # event whose issue is gone is never read, since every read goes through its issue.
+    # It also spares the batch write two key checks per event.
+    project = models.ForeignKey(
+        Project, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
     issue = models.ForeignKey(
-        Issue, on_delete=models.CASCADE, related_name="events", db_index=False
+        Issue,
+        on_delete=models.DO_NOTHING,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
     )
     event_id = models.CharField(max_length=32)
     timestamp = models.DateTimeField()
@@ -121,6 +131,23 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class PendingDeletion(models.Model):
+    """Events of a deleted issue or project, still to be deleted in the background: written
+    in the transaction that deletes the issue or project, so no deletion is forgotten if
+    the task that does it is lost (beat looks here too)."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue"
+        PROJECT = "project"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"events of {self.kind} {self.object_id}"
 
 
 class IssueTag(models.Model):

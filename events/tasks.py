@@ -33,18 +33,14 @@ def replay_spool() -> None:
 @shared_task(ignore_result=True)
 def expire_events() -> None:
     """Retention: events past their project's days, in short batches (events/lifecycle.py)."""
+    lifecycle.purge_deleted()  # any left by a lost task
     summary = lifecycle.expire()
     if summary.events or summary.issues:
         log.info("retention deleted %d events, %d issues", summary.events, summary.issues)
 
 
 @shared_task(ignore_result=True)
-def delete_issues(issue_ids: list[int]) -> None:
-    """Issues the dashboard or the API deleted: their events in batches, then the rows."""
-    lifecycle.delete_issues(issue_ids)
-
-
-@shared_task(ignore_result=True)
-def delete_project(project_id: int) -> None:
-    """A deleted project: its issues' events in batches, then everything else."""
-    lifecycle.delete_project(project_id)
+def purge_deleted() -> None:
+    """Events of deleted issues and projects, in short batches (events/lifecycle.py)."""
+    if n := lifecycle.purge_deleted():
+        log.info("deleted %d events of deleted issues and projects", n)

@@ -3,6 +3,7 @@ write scope for projects, admin scope for keys."""
 
 import pytest
 
+from events.models import Event
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,17 @@ def test_retention_and_cap_of_a_project_and_the_organizations_default(api_as, al
     assert (project.retention_days, project.events_per_issue) == (7, 200)
     body = api_as(alice).put("projects/org-a/backend/", {"retentionDays": None}).json()
     assert (body["retentionDays"], body["effectiveRetentionDays"]) == (None, 30)
+
+
+def test_delete_a_project_with_its_events(
+    api_as, alice, bob, charlie, project, issues_a, django_capture_on_commit_callbacks
+):
+    assert Event.objects.filter(project_id=project.pk).count() == 3
+    assert api_as(bob).delete("projects/org-a/backend/").status_code == 403
+    assert api_as(charlie).delete("projects/org-a/backend/").status_code == 404
+    assert api_as(alice, ["read"]).delete("projects/org-a/backend/").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_as(alice).delete("projects/org-a/backend/").status_code == 204
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Event.objects.filter(project_id=project.pk).exists()
+    assert api_as(alice).get("projects/org-a/backend/").status_code == 404

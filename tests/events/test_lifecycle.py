@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from events import lifecycle
-from events.models import Event, Issue, IssueHourlyCount, IssueTag
+from events.models import Event, Issue, IssueHourlyCount, IssueTag, PendingDeletion
 from events.processing import prepare, store
 from events.queue import QueuedPayload
 from tests.support.factories import ProjectFactory
@@ -179,17 +179,29 @@ def test_cleanup_command_refuses_an_unknown_project_and_negative_days():
         call_command("cleanup", "--days", "-1")
 
 
-def test_deleting_issues_and_a_project_removes_their_events_in_batches():
+def test_deleted_issues_and_projects_go_at_once_and_their_events_in_batches(
+    django_capture_on_commit_callbacks,
+):
     project = ProjectFactory()
     _store(project, 7)
     _store(project, 3, type_="KeyError")
     key_error = Issue.objects.get(project=project, title__startswith="KeyError")
-    assert lifecycle.delete_issues([key_error.pk], batch=2).events == 3
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert lifecycle.forget_issues([key_error.pk]) == 1
     assert not Issue.objects.filter(pk=key_error.pk).exists()
-    summary = lifecycle.delete_project(project.pk, batch=2)
-    assert (summary.events, summary.issues) == (7, 1)
+    assert not IssueTag.objects.filter(issue_id=key_error.pk).exists()
+    assert Event.objects.filter(issue_id=key_error.pk).count() == 3  # until the task runs
+    assert PendingDeletion.objects.count() == 1 and len(callbacks) == 1
+    ticks = []
+    assert lifecycle.purge_deleted(batch=2, tick=ticks.append) == 3
+    assert ticks == [2, 1] and not PendingDeletion.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the task runs, eagerly here
+        lifecycle.forget_project(project)
     assert not Event.objects.filter(project_id=project.pk).exists()
     assert not type(project).objects.filter(pk=project.pk).exists()
+    assert not Issue.objects.filter(project_id=project.pk).exists()
+    assert not PendingDeletion.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -143,3 +143,26 @@ def test_retention_and_cap_on_the_settings_pages(client, alice, bob, project):
     assert client.post(data, {"data-retention_days": "5"}).status_code == 404
     project.organization.refresh_from_db()
     assert project.organization.retention_days == 30
+
+
+def test_delete_a_project_from_its_settings_page(
+    client, alice, bob, project, store_events, django_capture_on_commit_callbacks
+):
+    from events.models import Event, Issue
+    from tests.support.payloads import python_error
+
+    store_events(project, python_error())
+    url = reverse("events:project-delete", args=["org-a", "backend"])
+    client.force_login(bob)
+    assert client.post(url).status_code == 404  # members may not
+    client.force_login(alice)
+    assert (
+        "Delete project"
+        in client.get(reverse("projects:settings", args=["org-a", "backend"])).content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    assert "Project Backend deleted" in response.content.decode()
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Issue.objects.filter(project_id=project.pk).exists()
+    assert not Event.objects.filter(project_id=project.pk).exists()
