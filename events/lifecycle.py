@@ -2,8 +2,8 @@
 
 Every delete here is a short transaction of at most `batch` events, so neither ingest nor the
 dashboard waits on a long lock, and each batch takes the stored counts of the issues it
-touched down by exactly what it deleted (`Issue.stored_count`; `times_seen`, tag and hourly
-counts are history and stay). Issues are locked last and in id order, as the batch write
+touched down by exactly what it deleted (`Issue.stored_count`; `times_seen` and tag counts
+are history and stay; hourly counts older than the retention go, as charts end there). Issues are locked last and in id order, as the batch write
 (`processing/store.py`) does, so the two never deadlock.
 
 Events go by their own timestamp through the (issue, timestamp) index the issue page already
@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from events.models import Event, Issue, PendingDeletion
+from events.models import Event, Issue, IssueHourlyCount, PendingDeletion
 from projects.models import Project
 
 ISSUE_CHUNK = 200  # issues per statement when looking for their old events
@@ -138,6 +138,8 @@ def expire_project(
             summary.events += n
         else:
             summary.events += _drain(where, params, batch, tick)
+    if not dry_run:
+        _drop_old_hours(project, cutoff, batch)
     # Every event of these is older than the cutoff, so none is left (or, dry, none would be).
     gone = list(
         Issue.objects.filter(project=project, last_seen__lt=cutoff).values_list("id", flat=True)
@@ -148,6 +150,22 @@ def expire_project(
         summary.add(delete_issues(gone, batch, tick))
     summary.projects[f"{project.organization.slug}/{project.slug}"] = summary.events
     return summary
+
+
+def _drop_old_hours(project: Project, cutoff: datetime, batch: int) -> None:
+    """Hourly counts older than the retention: charts cannot go back that far, and without
+    this a live issue's buckets would grow for ever."""
+    table = IssueHourlyCount._meta.db_table
+    when = connection.ops.adapt_datetimefield_value(cutoff.replace(minute=0, second=0))
+    while True:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}"
+                " WHERE project_id = %s AND hour < %s LIMIT %s)",
+                [project.pk, when, batch],
+            )
+            if cur.rowcount < batch:
+                return
 
 
 def pending(projects: Iterable[Project], now: datetime, days: int | None = None) -> int:
