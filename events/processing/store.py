@@ -143,14 +143,11 @@ def _store_events(
     return [(unique[(p, e)], issue_of[(p, e)]) for p, e in stored], counted_only
 
 
-def _thin(stored: list[tuple[PreparedEvent, int]], room: dict) -> dict[int, int]:
+def _thin(now_stored: dict[int, int], room: dict) -> dict[int, int]:
     """Issues over their cap lose their most crowded events down to 90 % of it, in one
     statement: never the first or the latest; of the rest, those closest in time to the
-    event before them, so what stays is spread over the issue's life. Returns deleted
-    events per issue."""
-    now_stored: dict[int, int] = defaultdict(int)
-    for _ev, issue_id in stored:
-        now_stored[issue_id] += 1
+    event before them, so what stays is spread over the issue's life. `now_stored`: events
+    stored per issue by this batch. Returns deleted events per issue."""
     excess = {}
     for issue_id, n in now_stored.items():
         before, cap = room[issue_id]
@@ -255,6 +252,14 @@ def _next_state(state: dict, evs: list[PreparedEvent], now: datetime) -> tuple[d
     return new, regressed, unignored
 
 
+def _by_time(ev: PreparedEvent):
+    return ev.timestamp
+
+
+def _by_time_id(ev: PreparedEvent):
+    return ev.timestamp, ev.event_id
+
+
 def _update_issues(
     counted: list[tuple[PreparedEvent, int]],
     created: set[int],
@@ -274,8 +279,8 @@ def _update_issues(
     rows, outcomes = [], []
     for state in locked:
         issue_id = state.pop("id")
-        # Ties broken as _sample breaks them, so the latest is the one it stored.
-        evs = sorted(per_issue[issue_id], key=lambda e: (e.timestamp, e.event_id))
+        # Past a cap, ties broken as _sample breaks them: the latest is the one it stored.
+        evs = sorted(per_issue[issue_id], key=_by_time if stored_keys is None else _by_time_id)
         new, regressed, unignored = _next_state(state, evs, now)
         if stored_delta is not None:
             new["stored_count"] = max(state["stored_count"] + stored_delta.get(issue_id, 0), 0)
@@ -312,8 +317,11 @@ def store_batch(events: list[PreparedEvent]) -> list[Outcome]:
         delta: dict[int, int] = defaultdict(int)
         for _ev, issue_id in stored:
             delta[issue_id] += 1
-        for issue_id, n in _thin(stored, room).items():
+        for issue_id, n in _thin(dict(delta), room).items():
             delta[issue_id] -= n
+        if not counted_only:  # within every cap: the common case, nothing more per event
+            _count_tags_and_hours(stored)
+            return _update_issues(stored, created, delta)
         # A redelivered batch finds its stored events there already: its sampled ones were
         # counted then too, so only issues that stored something now count them.
         counted = stored + [(ev, i) for ev, i in counted_only if i in delta]
