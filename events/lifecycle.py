@@ -238,10 +238,7 @@ def forget_issues(issue_ids: list[int]) -> int:
     the background: what the dashboard and the API call. How many issues went."""
     with transaction.atomic():
         ids = list(Issue.objects.filter(pk__in=issue_ids).values_list("pk", flat=True))
-        PendingDeletion.objects.bulk_create(
-            PendingDeletion(kind=PendingDeletion.Kind.ISSUE, object_id=i) for i in ids
-        )
-        Issue.objects.filter(pk__in=ids).delete()
+        Issue.objects.filter(pk__in=ids).delete()  # on_deleted records the events to go
         _after_commit_purge()
     return len(ids)
 
@@ -249,11 +246,18 @@ def forget_issues(issue_ids: list[int]) -> int:
 def forget_project(project: Project) -> None:
     """Delete a project now (issues, keys, rules, counts), its events in the background."""
     with transaction.atomic():
-        PendingDeletion.objects.create(kind=PendingDeletion.Kind.PROJECT, object_id=project.pk)
         for chunk in _chunks(list(project.issues.order_by("pk").values_list("pk", flat=True))):
             Issue.objects.filter(pk__in=chunk).delete()
         project.delete()
         _after_commit_purge()
+
+
+def on_deleted(sender, instance, **kwargs) -> None:
+    """pre_delete of an issue or a project, however deleted: its events are recorded to go.
+    The functions above ask for the task at once; after a deletion elsewhere (the admin, an
+    organization's) the hourly retention run purges them."""
+    kind = PendingDeletion.Kind.ISSUE if sender is Issue else PendingDeletion.Kind.PROJECT
+    PendingDeletion.objects.create(kind=kind, object_id=instance.pk)
 
 
 def purge_deleted(batch: int | None = None, tick=None) -> int:
@@ -261,7 +265,8 @@ def purge_deleted(batch: int | None = None, tick=None) -> int:
     batch = batch or settings.CLEANUP_BATCH_SIZE
     tick = tick or (lambda n: None)
     total = 0
-    for pending in PendingDeletion.objects.order_by("pk"):
+    # Projects first: their issues' rows then find nothing left.
+    for pending in PendingDeletion.objects.order_by("-kind", "pk"):
         column = "issue_id" if pending.kind == PendingDeletion.Kind.ISSUE else "project_id"
         while True:
             with transaction.atomic():

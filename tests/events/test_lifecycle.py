@@ -10,7 +10,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from events import lifecycle
+from events import lifecycle, tasks
 from events.models import Event, Issue, IssueHourlyCount, IssueTag, PendingDeletion
 from events.processing import prepare, store
 from events.queue import QueuedPayload
@@ -205,6 +205,16 @@ def test_deleted_issues_and_projects_go_at_once_and_their_events_in_batches(
     assert not Event.objects.filter(project_id=project.pk).exists()
     assert not type(project).objects.filter(pk=project.pk).exists()
     assert not Issue.objects.filter(project_id=project.pk).exists()
+    assert list(PendingDeletion.objects.values_list("kind", "object_id")) == []
+
+
+def test_events_of_a_project_deleted_elsewhere_go_with_the_hourly_run():
+    project = ProjectFactory()
+    _store(project, 3)
+    project.organization.delete()  # the admin, say: nobody asked for the task
+    assert Event.objects.filter(project_id=project.pk).count() == 3
+    tasks.expire_events()
+    assert not Event.objects.filter(project_id=project.pk).exists()
     assert not PendingDeletion.objects.exists()
 
 
