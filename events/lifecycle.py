@@ -13,6 +13,7 @@ than the retention has no events left and is deleted with its tag and hourly cou
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -76,14 +77,25 @@ def _count(where: str, params: list) -> int:
         return cur.fetchone()[0]
 
 
+def _rest(busy: float) -> None:
+    """After a batch that took `busy` seconds, pause so deleting takes at most
+    CLEANUP_DUTY of the time: on a small machine ingest keeps its CPU while a big cleanup
+    runs (bench/lifecycle.py cleanup measures it)."""
+    duty = settings.CLEANUP_DUTY
+    if 0 < duty < 1:
+        time.sleep(busy * (1 - duty) / duty)
+
+
 def _drain(where: str, params: list, batch: int, tick: Callable[[int], None]) -> int:
     total = 0
     while True:
+        started = time.monotonic()
         n = delete_batch(where, params, batch)
         total += n
         tick(n)
         if n < batch:
             return total
+        _rest(time.monotonic() - started)
 
 
 def old_events(issue_ids: list[int], cutoff: datetime) -> tuple[str, list]:
@@ -269,6 +281,7 @@ def purge_deleted(batch: int | None = None, tick=None) -> int:
     for pending in PendingDeletion.objects.order_by("-kind", "pk"):
         column = "issue_id" if pending.kind == PendingDeletion.Kind.ISSUE else "project_id"
         while True:
+            started = time.monotonic()
             with transaction.atomic():
                 with connection.cursor() as cur:
                     table = Event._meta.db_table
@@ -282,6 +295,7 @@ def purge_deleted(batch: int | None = None, tick=None) -> int:
             tick(n)
             if n < batch:
                 break
+            _rest(time.monotonic() - started)
         pending.delete()
     if total:
         shrink()
