@@ -124,7 +124,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             # WAL lets the web process read while a worker writes; IMMEDIATE takes the write
             # lock up front so concurrent writers wait (timeout) instead of failing mid-way.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
@@ -192,6 +192,19 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 240},
     },
 }
+# --- Data lifecycle (events/lifecycle.py): retention runs hourly, in batches of this many
+# events per transaction; past EVENTS_PER_ISSUE stored events (a project may set its own) an
+# issue keeps a sample, its counts stay exact (events/processing/store.py).
+CELERY_BEAT_SCHEDULE["expire-events"] = {
+    "task": "events.tasks.expire_events",
+    "schedule": env.float("RETENTION_EVERY_SECONDS", default=3600.0),
+    "options": {"expires": 1800},
+}
+CLEANUP_BATCH_SIZE = env.int("CLEANUP_BATCH_SIZE", default=1000)
+# Share of the time a cleanup spends deleting (it pauses between batches): 1 = no pauses.
+CLEANUP_DUTY = env.float("CLEANUP_DUTY", default=0.5)
+EVENTS_PER_ISSUE = env.int("EVENTS_PER_ISSUE", default=1000)
+
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Ingest queue: a Redis stream when Redis is configured, else a SQLite file in DATA_DIR.

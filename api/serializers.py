@@ -42,6 +42,7 @@ class OrganizationSerializer(serializers.Serializer):
     require2FA = serializers.BooleanField(default=False, read_only=True)
     requireEmailVerification = serializers.BooleanField(default=False, read_only=True)
     features = serializers.ListField(child=serializers.CharField(), default=list, read_only=True)
+    retentionDays = serializers.IntegerField(source="retention_days")  # ours: days events are kept
     status = serializers.SerializerMethodField()
 
     @extend_schema_field(
@@ -93,6 +94,10 @@ class ProjectSerializer(serializers.Serializer):
     organization = OrganizationRefSerializer()
     team = serializers.SerializerMethodField()
     teams = serializers.ListField(child=serializers.DictField(), default=list, read_only=True)
+    # Ours: the project's own retention and per-issue cap (null: the defaults) and what applies.
+    retentionDays = serializers.IntegerField(source="retention_days", allow_null=True)
+    eventsPerIssue = serializers.IntegerField(source="events_per_issue", allow_null=True)
+    effectiveRetentionDays = serializers.IntegerField(source="retention")
 
     @extend_schema_field({"type": "object", "nullable": True})
     def get_team(self, project) -> None:

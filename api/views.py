@@ -10,8 +10,9 @@ from rest_framework import serializers as drf
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from events import lifecycle as events_lifecycle
 from projects import access
-from projects.forms import PLATFORMS, ProjectForm
+from projects.forms import PLATFORMS, DataForm, OrganizationDataForm, ProjectForm
 
 from . import serializers
 from .auth import granted_scopes
@@ -42,10 +43,31 @@ class OrganizationList(APIView):
         )
 
 
+class OrganizationInput(drf.Serializer):
+    retentionDays = drf.IntegerField(required=False)  # ours: days events are kept
+
+
 class OrganizationDetail(APIView):
     @extend_schema(responses={200: serializers.OrganizationSerializer, **ERRORS})
     def get(self, request, org_slug):
         org = access.membership_or_404(request.user, org_slug).organization
+        return Response(serializers.OrganizationSerializer(org).data)
+
+    @extend_schema(
+        request=OrganizationInput, responses={200: serializers.OrganizationSerializer, **ERRORS}
+    )
+    def put(self, request, org_slug):
+        """The organization's default retention (owners and admins)."""
+        org = access.admin_membership_or_403(request.user, org_slug).organization
+        body = OrganizationInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        if "retentionDays" in body.validated_data:
+            form = OrganizationDataForm(
+                {"retention_days": body.validated_data["retentionDays"]}, instance=org
+            )
+            if not form.is_valid():
+                raise exceptions.ValidationError(form.errors)
+            org = form.save()
         return Response(serializers.OrganizationSerializer(org).data)
 
 
@@ -53,6 +75,9 @@ class ProjectInput(drf.Serializer):
     name = drf.CharField(required=False, max_length=200)
     slug = drf.SlugField(required=False, max_length=100)
     platform = drf.ChoiceField(choices=[p for p, _label in PLATFORMS], required=False)
+    # Ours, not Sentry's: days events are kept and events stored per issue (null: default).
+    retentionDays = drf.IntegerField(required=False, allow_null=True)
+    eventsPerIssue = drf.IntegerField(required=False, allow_null=True)
 
 
 class NewProjectInput(ProjectInput):
@@ -99,13 +124,35 @@ class ProjectDetail(APIView):
         access.admin_membership_or_403(request.user, org_slug)
         body = ProjectInput(data=request.data)
         body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        lifecycle = {
+            field: data.pop(name)
+            for name, field in (("retentionDays", "retention_days"),
+                                ("eventsPerIssue", "events_per_issue"))
+            if name in data
+        }  # fmt: skip
         current = {"name": project.name, "slug": project.slug, "platform": project.platform}
-        form = ProjectForm(
-            {**current, **body.validated_data}, instance=project, organization=project.organization
-        )
+        form = ProjectForm({**current, **data}, instance=project, organization=project.organization)
         if not form.is_valid():
             raise exceptions.ValidationError(form.errors)
-        return Response(serializers.ProjectSerializer(form.save()).data)
+        if lifecycle:
+            now = {"retention_days": project.retention_days,
+                   "events_per_issue": project.events_per_issue}  # fmt: skip
+            data_form = DataForm({**now, **lifecycle}, instance=project)
+            if not data_form.is_valid():
+                raise exceptions.ValidationError(data_form.errors)
+        project = form.save()
+        if lifecycle:
+            data_form.save()
+        return Response(serializers.ProjectSerializer(project).data)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, org_slug, project_slug):
+        """Delete a project (owners and admins): at once, its events in the background."""
+        project = access.project_or_404(request.user, org_slug, project_slug)
+        access.admin_membership_or_403(request.user, org_slug)
+        events_lifecycle.forget_project(project)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 MAX_PER_MINUTE = 10**9  # rate limits are stored per minute in a 32-bit column

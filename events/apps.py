@@ -6,8 +6,17 @@ class EventsConfig(AppConfig):
     verbose_name = "Events"
 
     def ready(self):
-        from . import signals
+        from django.db.models.signals import pre_delete
+
+        from projects.models import Project
+
+        from . import lifecycle, signals
         from .issues import triage
+        from .models import Issue
+
+        # Events of deleted issues and projects go in the background (no cascade on them).
+        for model in (Issue, Project):
+            pre_delete.connect(lifecycle.on_deleted, sender=model, dispatch_uid=f"purge-{model}")
 
         # Regressions and ends of ignores appear in the issue's activity log.
         signals.issue_regressed.connect(

@@ -44,6 +44,9 @@ class Issue(models.Model):
     # SDK sending from an offline cache can stamp its events long before they arrive.
     created = models.DateTimeField(default=timezone.now)
     times_seen = models.PositiveBigIntegerField(default=0)
+    # Events of this issue in the event table: past the project's cap only a sample is kept
+    # (store.py), and retention deletes old ones (lifecycle.py); times_seen stays exact.
+    stored_count = models.PositiveBigIntegerField(default=0)
     first_release = models.CharField(max_length=200, blank=True, default="")
     last_release = models.CharField(max_length=200, blank=True, default="")
     last_event_id = models.CharField(max_length=32, blank=True, default="")
@@ -116,9 +119,19 @@ class Issue(models.Model):
 
 
 class Event(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database constraint and no cascade: deleting an issue or a project is instant, and
+    # its events go afterwards in short batches (events/lifecycle.py, PendingDeletion); an
+    # event whose issue is gone is never read, since every read goes through its issue.
+    # It also spares the batch write two key checks per event.
+    project = models.ForeignKey(
+        Project, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
     issue = models.ForeignKey(
-        Issue, on_delete=models.CASCADE, related_name="events", db_index=False
+        Issue,
+        on_delete=models.DO_NOTHING,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
     )
     event_id = models.CharField(max_length=32)
     timestamp = models.DateTimeField()
@@ -143,6 +156,23 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class PendingDeletion(models.Model):
+    """Events of a deleted issue or project, still to be deleted in the background: written
+    in the transaction that deletes the issue or project, so no deletion is forgotten if
+    the task that does it is lost (beat looks here too)."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue"
+        PROJECT = "project"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"events of {self.kind} {self.object_id}"
 
 
 class IssueTag(models.Model):

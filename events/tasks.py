@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from . import lifecycle
 from .ingest import handoff
 from .processing import drain
 
@@ -27,3 +28,19 @@ def replay_spool() -> None:
     if replayed := handoff.replay_spool():
         log.info("replayed %d spooled payloads", replayed)
         process_ingest_queue.apply_async()
+
+
+@shared_task(ignore_result=True)
+def expire_events() -> None:
+    """Retention: events past their project's days, in short batches (events/lifecycle.py)."""
+    lifecycle.purge_deleted()  # any left by a lost task
+    summary = lifecycle.expire()
+    if summary.events or summary.issues:
+        log.info("retention deleted %d events, %d issues", summary.events, summary.issues)
+
+
+@shared_task(ignore_result=True)
+def purge_deleted() -> None:
+    """Events of deleted issues and projects, in short batches (events/lifecycle.py)."""
+    if n := lifecycle.purge_deleted():
+        log.info("deleted %d events of deleted issues and projects", n)

@@ -2,9 +2,10 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.text import slugify
 
-from .models import Membership, Project, ProjectKey
+from .models import Membership, Organization, Project, ProjectKey
 
 PLATFORMS = [
     ("python", "Python"), ("javascript", "JavaScript (browser)"), ("node", "Node.js"),
@@ -12,6 +13,9 @@ PLATFORMS = [
     ("native", "Native"), ("other", "Other"),
 ]  # fmt: skip
 
+
+MAX_RETENTION_DAYS = 3650
+MAX_EVENTS_PER_ISSUE = 1_000_000
 
 RESERVED_SLUGS = {"new"}  # /orgs/<org>/projects/new/ creates a project
 
@@ -44,6 +48,45 @@ class ProjectForm(forms.ModelForm):
     def save(self, commit=True):
         self.instance.organization = self.organization
         return super().save(commit)
+
+
+class DataForm(forms.ModelForm):
+    """How long events are kept and how many per issue (events/lifecycle.py, store.py)."""
+
+    class Meta:
+        model = Project
+        fields = ["retention_days", "events_per_issue"]
+        labels = {
+            "retention_days": "Keep events for (days)",
+            "events_per_issue": "Events stored per issue",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["retention_days"].min_value = 1
+        self.fields["retention_days"].max_value = MAX_RETENTION_DAYS
+        self.fields["retention_days"].validators += [
+            MinValueValidator(1),
+            MaxValueValidator(MAX_RETENTION_DAYS),
+        ]
+        self.fields["events_per_issue"].validators += [
+            MinValueValidator(1),
+            MaxValueValidator(MAX_EVENTS_PER_ISSUE),
+        ]
+
+
+class OrganizationDataForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["retention_days"]
+        labels = {"retention_days": "Keep events for (days)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["retention_days"].validators += [
+            MinValueValidator(1),
+            MaxValueValidator(MAX_RETENTION_DAYS),
+        ]
 
 
 class KeyForm(forms.ModelForm):

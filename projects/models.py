@@ -16,6 +16,10 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Events older than this are deleted (events/lifecycle); a project may override it.
+    retention_days = models.PositiveIntegerField(
+        default=90, help_text="Days events are kept, unless a project says otherwise."
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -60,6 +64,16 @@ class Project(models.Model):
     )
     # The last short id number given to an issue of this project (WEB-1, WEB-2, ...).
     issue_counter = models.PositiveBigIntegerField(default=0, editable=False)
+    # Data lifecycle (events/lifecycle.py, events/processing/store.py); empty = the default.
+    retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days events are kept; empty = the organization's."
+    )
+    events_per_issue = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Events stored per issue; past it only a sample is kept (counts stay exact). "
+        "Empty = the server's default.",
+    )
 
     class Meta:
         constraints = [
@@ -78,6 +92,10 @@ class Project(models.Model):
             super().save(*args, **kwargs)
             if creating and not self.keys.exists():
                 ProjectKey.objects.create(project=self, label="Default")
+
+    def retention(self) -> int:
+        """Days its events are kept: its own setting, else the organization's."""
+        return self.retention_days or self.organization.retention_days
 
 
 class ProjectKey(models.Model):

@@ -7,6 +7,7 @@ app_name = "projects"
 urlpatterns = [
     path("orgs/<slug:org_slug>/", views.organization, name="organization"),
     path("orgs/<slug:org_slug>/members/add/", views.add_member, name="add-member"),
+    path("orgs/<slug:org_slug>/data/", views.organization_data, name="data"),
     path(
         "orgs/<slug:org_slug>/members/<int:membership_id>/remove/",
         views.remove_member,
@@ -24,4 +25,9 @@ urlpatterns = [
         name="settings",
     ),
     path("orgs/<slug:org_slug>/projects/<slug:project_slug>/keys/", views.key_action, name="keys"),
+    path(
+        "orgs/<slug:org_slug>/projects/<slug:project_slug>/settings/data/",
+        views.project_data,
+        name="data",
+    ),
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import access, members, snippets
-from .forms import AddMemberForm, KeyForm, ProjectForm
+from .forms import AddMemberForm, DataForm, KeyForm, OrganizationDataForm, ProjectForm
 from .models import ProjectKey
 
 
@@ -22,7 +22,22 @@ def organization(request, org_slug):
         "members": org.memberships.select_related("user").order_by("user__username"),
         "projects": org.projects.order_by("name"),
         "form": AddMemberForm(organization=org),
+        "data_form": OrganizationDataForm(instance=org, prefix="data"),
     })  # fmt: skip
+
+
+@login_required
+@require_POST
+def organization_data(request, org_slug):
+    """The organization's default retention (projects may set their own)."""
+    org = access.membership_or_404(request.user, org_slug, admin=True).organization
+    form = OrganizationDataForm(request.POST, instance=org, prefix="data")
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Retention saved.")
+    else:
+        messages.error(request, "Retention: " + " ".join(form.errors.get("retention_days", [])))
+    return redirect("projects:organization", org_slug)
 
 
 @login_required
@@ -110,7 +125,24 @@ def project_settings(request, org_slug, project_slug):
         key.form = KeyForm(instance=key, prefix=f"key{key.pk}")
     return render(request, "projects/project_settings.html", {
         "project": project, "form": form, "keys": keys, "new_key_form": KeyForm(prefix="new"),
+        "data_form": DataForm(instance=project, prefix="data"),
+        "events_per_issue_default": settings.EVENTS_PER_ISSUE,
     })  # fmt: skip
+
+
+@login_required
+@require_POST
+def project_data(request, org_slug, project_slug):
+    """Retention and the per-issue cap (their own form: the create page has neither)."""
+    project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
+    form = DataForm(request.POST, instance=project, prefix="data")
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Data settings saved.")
+    else:
+        errors = "; ".join(f"{form[f].label}: {' '.join(e)}" for f, e in form.errors.items())
+        messages.error(request, errors)
+    return redirect("projects:settings", project.organization.slug, project.slug)
 
 
 @login_required

@@ -18,4 +18,9 @@ urlpatterns = [
         views.project_issues,
         name="project-issues",
     ),
+    path(
+        "orgs/<slug:org_slug>/projects/<slug:project_slug>/delete/",
+        views.project_delete,
+        name="project-delete",
+    ),
 ]

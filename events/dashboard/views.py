@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from events import lifecycle
 from events.issues import presenters, reads, triage
 from events.models import Event, Issue
 from projects import access
@@ -200,3 +201,15 @@ def bulk_action(request):
         changed = _apply(request, [pk for pk, _ in rows], {org for _, org in rows})
         messages.success(request, f"{changed} issue{'s' if changed != 1 else ''} updated.")
     return _back(request, reverse("events:all-issues"))
+
+
+@login_required
+@require_POST
+def project_delete(request, org_slug, project_slug):
+    """Delete a project (a button of its settings page, in `projects`): gone at once, its
+    events deleted in the background (events/lifecycle.py)."""
+    project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
+    name = project.name
+    lifecycle.forget_project(project)
+    messages.success(request, f"Project {name} deleted; its events are being removed.")
+    return redirect("projects:organization", org_slug)

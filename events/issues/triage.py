@@ -17,7 +17,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from events import releases
+from events import lifecycle, releases
 from events.models import Activity, Issue
 
 log = logging.getLogger(__name__)
@@ -129,11 +129,9 @@ def assign(issue_ids: list[int], user, assignee) -> int:
 
 @transaction.atomic
 def delete(issue_ids: list[int]) -> int:
-    """Delete issues with their events, tag counts, hourly counts and activity."""
-    qs = Issue.objects.filter(pk__in=issue_ids)
-    count = qs.count()
-    qs.delete()
-    return count
+    """Delete issues with their tag counts, hourly counts and activity now, and their
+    events in the background, in batches (events/lifecycle.py)."""
+    return lifecycle.forget_issues(issue_ids)
 
 
 # --- Changes made by the write path, logged from its after-commit signals ----------------

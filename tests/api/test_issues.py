@@ -174,7 +174,9 @@ def test_invalid_json_is_400(api_as, bob, project, issues_a):
     assert response.status_code == 400
 
 
-def test_issue_detail_change_and_delete(api_as, alice, bob, charlie, project, issues_a):
+def test_issue_detail_change_and_delete(
+    api_as, alice, bob, charlie, project, issues_a, django_capture_on_commit_callbacks
+):
     api = api_as(bob)
     issue = issues_a[0]
     detail = api.get(f"issues/{issue.pk}/").json()
@@ -198,7 +200,8 @@ def test_issue_detail_change_and_delete(api_as, alice, bob, charlie, project, is
     assert api.put(f"issues/{issue.pk}/", {"assignedTo": None}).json()["assignedTo"] is None
     assert api.get(f"organizations/org-a/issues/{issue.pk}/").status_code == 200
     assert api.get(f"organizations/org-b/issues/{issue.pk}/").status_code == 404
-    assert api.delete(f"issues/{issue.pk}/").status_code == 202
+    with django_capture_on_commit_callbacks(execute=True):  # events go in a task, after commit
+        assert api.delete(f"issues/{issue.pk}/").status_code == 202
     assert not Issue.objects.filter(pk=issue.pk).exists()
     assert not Event.objects.filter(issue_id=issue.pk).exists()
     assert not IssueTag.objects.filter(issue_id=issue.pk).exists()

@@ -3,6 +3,7 @@ write scope for projects, admin scope for keys."""
 
 import pytest
 
+from events.models import Event
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +111,46 @@ def test_members_list_add_and_remove(api_as, alice, dave, bob, charlie, mailoutb
     assert api_as(dave).get(f"{url}{bob_id}/").status_code == 404
     response = api_as(charlie).delete(f"{url}{alice_id}/")
     assert response.status_code == 404, response.content
+
+
+def test_retention_and_cap_of_a_project_and_the_organizations_default(api_as, alice, bob, project):
+    body = api_as(alice).get("projects/org-a/backend/").json()
+    assert (body["retentionDays"], body["eventsPerIssue"], body["effectiveRetentionDays"]) == (
+        None, None, 90,
+    )  # fmt: skip
+    assert api_as(bob).put("organizations/org-a/", {"retentionDays": 30}).status_code == 403
+    assert api_as(alice).put("organizations/org-a/", {"retentionDays": 0}).status_code == 400
+    assert (
+        api_as(alice).put("organizations/org-a/", {"retentionDays": 30}).json()["retentionDays"]
+        == 30
+    )
+    assert api_as(alice).get("projects/org-a/backend/").json()["effectiveRetentionDays"] == 30
+    body = (
+        api_as(alice)
+        .put("projects/org-a/backend/", {"retentionDays": 7, "eventsPerIssue": 200})
+        .json()
+    )
+    assert (body["retentionDays"], body["eventsPerIssue"], body["effectiveRetentionDays"]) == (
+        7, 200, 7,
+    )  # fmt: skip
+    for bad in ({"retentionDays": 0}, {"retentionDays": 100_000}, {"eventsPerIssue": 0}):
+        response = api_as(alice).put("projects/org-a/backend/", bad)
+        assert response.status_code == 400, bad
+    project.refresh_from_db()
+    assert (project.retention_days, project.events_per_issue) == (7, 200)
+    body = api_as(alice).put("projects/org-a/backend/", {"retentionDays": None}).json()
+    assert (body["retentionDays"], body["effectiveRetentionDays"]) == (None, 30)
+
+
+def test_delete_a_project_with_its_events(
+    api_as, alice, bob, charlie, project, issues_a, django_capture_on_commit_callbacks
+):
+    assert Event.objects.filter(project_id=project.pk).count() == 3
+    assert api_as(bob).delete("projects/org-a/backend/").status_code == 403
+    assert api_as(charlie).delete("projects/org-a/backend/").status_code == 404
+    assert api_as(alice, ["read"]).delete("projects/org-a/backend/").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_as(alice).delete("projects/org-a/backend/").status_code == 204
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Event.objects.filter(project_id=project.pk).exists()
+    assert api_as(alice).get("projects/org-a/backend/").status_code == 404

@@ -118,3 +118,51 @@ def test_settings_show_every_way_to_send(client, alice, project):
     assert key.dsn() in page and key.secret_dsn() in page  # Sentry SDKs and raven 5
     assert f'project id <span class="mono">{project.id}</span>' in page  # Airbrake
     assert f'project key <span class="mono">{key.public_key}</span>' in page
+
+
+def test_retention_and_cap_on_the_settings_pages(client, alice, bob, project):
+    client.force_login(alice)
+    settings_page = client.get(reverse("projects:settings", args=["org-a", "backend"]))
+    assert "Keep events for (days)" in settings_page.content.decode()
+    data = reverse("projects:data", args=["org-a", "backend"])
+    client.post(data, {"data-retention_days": "14", "data-events_per_issue": "50"})
+    project.refresh_from_db()
+    assert (project.retention_days, project.events_per_issue) == (14, 50)
+    response = client.post(
+        data, {"data-retention_days": "0", "data-events_per_issue": ""}, follow=True
+    )
+    assert "Keep events for (days)" in response.content.decode()
+    project.refresh_from_db()
+    assert project.retention_days == 14  # refused, with the reason shown
+
+    client.post(reverse("projects:data", args=["org-a"]), {"data-retention_days": "30"})
+    project.organization.refresh_from_db()
+    assert project.organization.retention_days == 30
+    client.force_login(bob)  # a plain member changes neither
+    client.post(reverse("projects:data", args=["org-a"]), {"data-retention_days": "5"})
+    assert client.post(data, {"data-retention_days": "5"}).status_code == 404
+    project.organization.refresh_from_db()
+    assert project.organization.retention_days == 30
+
+
+def test_delete_a_project_from_its_settings_page(
+    client, alice, bob, project, store_events, django_capture_on_commit_callbacks
+):
+    from events.models import Event, Issue
+    from tests.support.payloads import python_error
+
+    store_events(project, python_error())
+    url = reverse("events:project-delete", args=["org-a", "backend"])
+    client.force_login(bob)
+    assert client.post(url).status_code == 404  # members may not
+    client.force_login(alice)
+    assert (
+        "Delete project"
+        in client.get(reverse("projects:settings", args=["org-a", "backend"])).content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    assert "Project Backend deleted" in response.content.decode()
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Issue.objects.filter(project_id=project.pk).exists()
+    assert not Event.objects.filter(project_id=project.pk).exists()

@@ -183,3 +183,19 @@ def test_chart_spans(client, bob, project, store_events):
     assert len(client.get(url).context["chart"].bars) == 24
     assert len(client.get(url, {"span": "30d"}).context["chart"].bars) == 30
     assert Event.objects.filter(issue=issue).count() == 1
+
+
+def test_issue_page_says_how_many_events_are_stored_of_those_seen(
+    client, bob, project, store_events
+):
+    project.events_per_issue = 4
+    project.save()
+    issue = store_events(project, *[python_error() for _ in range(9)])[0]
+    client.force_login(bob)
+    page = client.get(reverse("events:issue", args=[issue.pk])).content.decode()
+    assert "4 events stored of 9 seen" in page
+    project.events_per_issue = None
+    project.save()
+    issue = store_events(project, python_error(type_="KeyError"))[0]
+    page = client.get(reverse("events:issue", args=[issue.pk])).content.decode()
+    assert "events stored of" not in page

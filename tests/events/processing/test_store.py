@@ -359,7 +359,11 @@ def test_event_payloads_are_stored_zstd_compressed_and_not_recompressed_on_postg
             "SELECT attstorage FROM pg_attribute"
             " WHERE attrelid = 'events_event'::regclass AND attname = 'data'"
         )
-        assert cursor.fetchone()[0] == "e"  # EXTERNAL: out of line, never compressed again
+        # MAIN with the largest toast_tuple_target (migration 0011): kept in the row, never
+        # compressed again unless the row would not fit a page.
+        assert cursor.fetchone()[0] == "m"
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'events_event'")
+        assert "toast_tuple_target=8160" in cursor.fetchone()[0]
         cursor.execute("SELECT data FROM events_event WHERE event_id = %s", [event["event_id"]])
         raw = bytes(cursor.fetchone()[0])
     assert raw[:4] == fields.ZSTD_MAGIC
