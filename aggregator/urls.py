@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("notifications/", include("digests.urls")),
     path("", include("alerts.urls")),
+    path("", include("outcomes.urls")),  # project stats: what became of the events
     path("", include("projects.urls")),  # before events: /orgs/<org>/projects/new/
     path("", include("events.dashboard.urls")),
 ]

@@ -91,7 +91,8 @@ def flush() -> int:
     if not counts:
         return 0
     try:
-        close_old_connections()  # the fast path skips Django's per-request connection care
+        if not connection.in_atomic_block:
+            close_old_connections()  # the fast path skips Django's connection care
         live = set(
             Project.objects.filter(id__in={k[0] for k in counts}).values_list("id", flat=True)
         )

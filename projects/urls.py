@@ -7,6 +7,7 @@ app_name = "projects"
 urlpatterns = [
     path("orgs/<slug:org_slug>/", views.organization, name="organization"),
     path("orgs/<slug:org_slug>/members/add/", views.add_member, name="add-member"),
+    path("orgs/<slug:org_slug>/quota/", views.organization_quota, name="organization-quota"),
     path(
         "orgs/<slug:org_slug>/members/<int:membership_id>/remove/",
         views.remove_member,
@@ -24,4 +25,13 @@ urlpatterns = [
         name="settings",
     ),
     path("orgs/<slug:org_slug>/projects/<slug:project_slug>/keys/", views.key_action, name="keys"),
+    *(
+        path(
+            f"orgs/<slug:org_slug>/projects/<slug:project_slug>/settings/{section}/",
+            views.project_section,
+            {"section": section},
+            name=f"settings-{section}",
+        )
+        for section in ("quotas", "filters")
+    ),
 ]
