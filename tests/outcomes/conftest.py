@@ -3,6 +3,7 @@ import pytest
 from events.ingest import keys, ratelimit
 from outcomes import tally
 from outcomes.models import OutcomeCount
+from tests.support.world import *  # noqa: F403 (fixtures: alice, bob, charlie, project)
 
 
 @pytest.fixture(autouse=True)
