@@ -8,6 +8,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.common import ERRORS
 from projects import access
 
 from . import stats
@@ -25,7 +26,7 @@ _PARAMETERS = [
 
 
 class OrganizationStats(APIView):
-    @extend_schema(parameters=_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=_PARAMETERS, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, org_slug):
         org = access.membership_or_404(request.user, org_slug).organization
         params = request.query_params

@@ -37,7 +37,10 @@ def parse_time(text: str, what: str) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         raise StatsError(f"{what} is not an ISO 8601 datetime or epoch seconds") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not 1970 <= value.year <= 9000:
+        raise StatsError(f"{what} is out of range")
+    return value
 
 
 @dataclass
@@ -65,8 +68,11 @@ class Query:
                 raise StatsError("start and end go together")
             begin, finish = parse_time(start, "start"), parse_time(end, "end")
         else:
+            span = parse_duration(period or "24h", "statsPeriod")
+            if span > MAX_PERIOD + step:
+                raise StatsError("at most 90 days")
             finish = datetime.now(UTC)
-            begin = finish - parse_duration(period or "24h", "statsPeriod")
+            begin = finish - span
         if finish <= begin:
             raise StatsError("end must be after start")
         if finish - begin > MAX_PERIOD + step:

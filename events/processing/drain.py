@@ -121,7 +121,9 @@ HOLD_POLL = 0.05
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-def _store(prepared: list[prepare.PreparedEvent]) -> list[store.Outcome]:
+def _store(prepared: list[prepare.PreparedEvent], counts: dict) -> list[store.Outcome]:
+    """Store the batch; an event that cannot be stored is kept as a FailedPayload and
+    counted in `counts` as invalid."""
     try:
         return store.store_batch(prepared)
     except TRANSIENT:
@@ -141,6 +143,9 @@ def _store(prepared: list[prepare.PreparedEvent]) -> list[store.Outcome]:
                     project_id=event.project_id, reason=f"{type(exc).__name__}: {exc}",
                     meta=b"", body=orjson.dumps(event.data),
                 )  # fmt: skip
+                hour = tally.hour_of(event.received.timestamp())
+                key = (event.project_id, hour, "error", Outcomes.INVALID, "internal_error")
+                counts[key] = counts.get(key, 0) + 1
         return outcomes
 
 
@@ -172,7 +177,8 @@ def _write(messages: list[Message], prepared: list, failed: list, counts: dict) 
     with transaction.atomic():
         for message, reason in failed:
             _keep_failed(message, reason)
-        outcomes = _store(prepared)
+        counts = dict(counts)
+        outcomes = _store(prepared, counts)
         tally.fold(_count_accepted(prepared, outcomes, counts))  # exact: in the same commit
     get_queue().ack([m.id for m in messages])
     _emit(outcomes)

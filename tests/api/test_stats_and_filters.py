@@ -125,3 +125,13 @@ def test_quotas_through_the_api(api_as, alice, bob, project):
     assert api.put("projects/org-a/backend/quotas/", {"perDay": "x"}).status_code == 400
     assert api_as(bob).put("projects/org-a/backend/quotas/", {"perDay": 1}).status_code == 403
     assert api_as(bob).get("projects/org-a/backend/quotas/").json()["perDay"] == 10
+
+
+@pytest.mark.parametrize("params", [
+    {"statsPeriod": "999999w"}, {"start": "0001-01-01T00:00:00", "end": "0001-01-01T05:00:00"},
+    {"start": "9999-12-31T00:00:00", "end": "9999-12-31T23:00:00"},
+    {"start": "999999999999", "end": "999999999999.5"},
+])  # fmt: skip
+def test_stats_v2_refuses_times_out_of_range(api_as, alice, project, params):
+    response = api_as(alice).get(STATS, {"field": "sum(quantity)", **params})
+    assert response.status_code == 400, response.content

@@ -70,3 +70,24 @@ def test_invalid_payloads_and_redeliveries_count_once(ingest_queue):
 def test_projects_without_filters_cost_no_filter_work(ingest_queue):
     assert drain._filters(False, False, False, False, "", "", "") is None
     assert drain._filters(True, False, False, False, "", "", "") is not None
+
+
+def test_an_event_the_batch_write_cannot_store_counts_as_invalid(ingest_queue, monkeypatch):
+    project = ProjectFactory()
+    good, poisoned = python_error(), python_error()
+    real = drain.store.store_batch
+
+    def store_batch(events):
+        if any(e.event_id == poisoned["event_id"] for e in events):
+            raise ValueError("a bug of ours")
+        return real(events)
+
+    monkeypatch.setattr(drain.store, "store_batch", store_batch)
+    push(project, good)
+    push(project, poisoned)
+    drain_all()
+    assert FailedPayload.objects.filter(project_id=project.id).count() == 1
+    assert counts(project) == {
+        ("error", "accepted", ""): 1,
+        ("error", "invalid", "internal_error"): 1,
+    }
