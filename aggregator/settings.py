@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "api",
     "sourcemaps",
     "releases",  # releases, deploys, commits; hooks into the worker's batch write
+    "outcomes",
 ]
 
 MIDDLEWARE = [
@@ -303,6 +304,9 @@ ALERTS_WEBHOOK_ALLOW_PRIVATE = env.bool("ALERTS_WEBHOOK_ALLOW_PRIVATE", default=
 ALERTS_WEBHOOK_TIMEOUT = env.float("ALERTS_WEBHOOK_TIMEOUT", default=5.0)
 ALERTS_MAX_RETRIES = env.int("ALERTS_MAX_RETRIES", default=5)
 ALERTS_RETRY_BASE_SECONDS = env.float("ALERTS_RETRY_BASE_SECONDS", default=30.0)  # doubles
+
+# --- Outcomes (outcomes/): the edges fold their in-process counts this often (seconds).
+OUTCOMES_FLUSH_SECONDS = env.float("OUTCOMES_FLUSH_SECONDS", default=5.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -11,6 +11,7 @@ urlpatterns = [
     path("notifications/", include("digests.urls")),
     path("", include("alerts.urls")),
     path("", include("releases.urls")),  # release pages
+    path("", include("outcomes.urls")),  # project stats: what became of the events
     path("", include("projects.urls")),  # before events: /orgs/<org>/projects/new/
     path("", include("events.dashboard.urls")),
 ]

@@ -1,9 +1,10 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
+from outcomes.api import OrganizationStats
 from releases import api_urls as release_urls
 
-from . import docs, issue_views, member_views, rule_views, views
+from . import docs, filter_views, issue_views, member_views, rule_views, views
 
 app_name = "api"
 
@@ -55,6 +56,11 @@ urlpatterns = [
         name="organization-member",
     ),
     path(
+        "organizations/<slug:org_slug>/stats_v2/",
+        OrganizationStats.as_view(),
+        name="organization-stats",
+    ),
+    path(
         "organizations/<slug:org_slug>/issues/",
         issue_views.OrganizationIssues.as_view(),
         name="organization-issues",
@@ -103,6 +109,26 @@ urlpatterns = [
         "projects/<slug:org_slug>/<slug:project_slug>/keys/<str:key_id>/",
         views.ProjectKeyDetail.as_view(),
         name="project-key",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/filters/",
+        filter_views.ProjectFilters.as_view(),
+        name="project-filters",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/filters/options/",
+        filter_views.ProjectFilterOptions.as_view(),
+        name="project-filter-options",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/filters/<str:filter_id>/",
+        filter_views.ProjectFilterDetail.as_view(),
+        name="project-filter",
+    ),
+    path(
+        "projects/<slug:org_slug>/<slug:project_slug>/quotas/",
+        filter_views.ProjectQuotas.as_view(),
+        name="project-quotas",
     ),
     path(
         "projects/<slug:org_slug>/<slug:project_slug>/rules/",

@@ -111,3 +111,76 @@ class AddMemberForm(forms.Form):
             raise forms.ValidationError("This person is already a member.")
         self.existing_user = user
         return email
+
+
+MAX_FILTER_TEXT = 10_000  # characters of globs or ranges per filter
+
+
+class QuotasForm(forms.ModelForm):
+    """A project's limits; all counted at the edge (events/ingest/ratelimit.py)."""
+
+    class Meta:
+        model = Project
+        fields = [
+            "rate_limit_per_minute", "rate_limit_per_hour", "rate_limit_per_day",
+            "rate_limit_per_month",
+        ]  # fmt: skip
+        labels = {
+            "rate_limit_per_minute": "Events per minute",
+            "rate_limit_per_hour": "Events per hour",
+            "rate_limit_per_day": "Events per day",
+            "rate_limit_per_month": "Events per month (30 days)",
+        }
+
+
+class FiltersForm(forms.ModelForm):
+    """A project's inbound filters (events/wire/inbound_filters.py)."""
+
+    class Meta:
+        model = Project
+        fields = [
+            "filter_localhost", "filter_browser_extensions", "filter_legacy_browsers",
+            "filter_web_crawlers", "filter_messages", "filter_releases", "filter_ip_ranges",
+        ]  # fmt: skip
+        labels = {
+            "filter_localhost": "Filter out events from localhost",
+            "filter_browser_extensions": "Filter out errors caused by browser extensions",
+            "filter_legacy_browsers": "Filter out events from legacy browsers",
+            "filter_web_crawlers": "Filter out events from web crawlers",
+            "filter_messages": "Error messages (globs)",
+            "filter_releases": "Releases (globs)",
+            "filter_ip_ranges": "Client IP addresses and ranges",
+        }
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3, "class": "mono"})
+            for name in ("filter_messages", "filter_releases", "filter_ip_ranges")
+        }
+
+    def _text(self, name: str) -> str:
+        text = self.cleaned_data.get(name) or ""
+        if len(text) > MAX_FILTER_TEXT:
+            raise forms.ValidationError(f"At most {MAX_FILTER_TEXT} characters.")
+        return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+    def clean_filter_messages(self):
+        return self._text("filter_messages")
+
+    def clean_filter_releases(self):
+        return self._text("filter_releases")
+
+    def clean_filter_ip_ranges(self):
+        from events.wire.inbound_filters import parse_networks
+
+        text = self._text("filter_ip_ranges")
+        try:
+            parse_networks(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return text
+
+
+class OrganizationQuotaForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["monthly_event_quota"]
+        labels = {"monthly_event_quota": "Events per month (30 days), all projects together"}

@@ -20,6 +20,11 @@ class Organization(models.Model):
     retention_days = models.PositiveIntegerField(
         default=90, help_text="Days events are kept, unless a project says otherwise."
     )
+    monthly_event_quota = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Events per month across all projects of the organization; empty = no limit.",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -73,6 +78,41 @@ class Project(models.Model):
         blank=True,
         help_text="Events stored per issue; past it only a sample is kept (counts stay exact). "
         "Empty = the server's default.",
+    )
+    # Quotas over longer windows, counted at the edge like the per-minute limit.
+    rate_limit_per_hour = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Events per hour; empty = no limit."
+    )
+    rate_limit_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Events per day; empty = no limit."
+    )
+    rate_limit_per_month = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Events per month (30 days); empty = no limit."
+    )
+    # Inbound filters (events/wire/inbound_filters.py): what matches is not stored, only
+    # counted (outcome "filtered" with the filter's name).
+    filter_localhost = models.BooleanField(
+        default=False, help_text="Events from localhost (127.0.0.1, ::1, localhost URLs)."
+    )
+    filter_browser_extensions = models.BooleanField(
+        default=False, help_text="Errors caused by known browser extensions."
+    )
+    filter_legacy_browsers = models.BooleanField(
+        default=False, help_text="Events from old browsers (IE, old Safari, Firefox, Chrome...)."
+    )
+    filter_web_crawlers = models.BooleanField(
+        default=False, help_text="Events sent by web crawlers and bots (by user agent)."
+    )
+    filter_messages = models.TextField(
+        blank=True, default="", help_text="Error messages to drop: one glob pattern per line."
+    )
+    filter_releases = models.TextField(
+        blank=True, default="", help_text="Releases to drop: one glob pattern per line."
+    )
+    filter_ip_ranges = models.TextField(
+        blank=True,
+        default="",
+        help_text="Client IPs to drop: one address or CIDR range (10.0.0.0/8) per line.",
     )
 
     class Meta:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/", views.organization, name="organization"),
     path("orgs/<slug:org_slug>/members/add/", views.add_member, name="add-member"),
     path("orgs/<slug:org_slug>/data/", views.organization_data, name="data"),
+    path("orgs/<slug:org_slug>/quota/", views.organization_quota, name="organization-quota"),
     path(
         "orgs/<slug:org_slug>/members/<int:membership_id>/remove/",
         views.remove_member,
@@ -29,5 +30,14 @@ urlpatterns = [
         "orgs/<slug:org_slug>/projects/<slug:project_slug>/settings/data/",
         views.project_data,
         name="data",
+    ),
+    *(
+        path(
+            f"orgs/<slug:org_slug>/projects/<slug:project_slug>/settings/{section}/",
+            views.project_section,
+            {"section": section},
+            name=f"settings-{section}",
+        )
+        for section in ("quotas", "filters")
     ),
 ]

@@ -9,7 +9,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import access, members, snippets
-from .forms import AddMemberForm, DataForm, KeyForm, OrganizationDataForm, ProjectForm
+from .forms import (
+    AddMemberForm,
+    DataForm,
+    FiltersForm,
+    KeyForm,
+    OrganizationDataForm,
+    OrganizationQuotaForm,
+    ProjectForm,
+    QuotasForm,
+)
 from .models import ProjectKey
 
 
@@ -23,6 +32,7 @@ def organization(request, org_slug):
         "projects": org.projects.order_by("name"),
         "form": AddMemberForm(organization=org),
         "data_form": OrganizationDataForm(instance=org, prefix="data"),
+        "quota_form": OrganizationQuotaForm(instance=org),
     })  # fmt: skip
 
 
@@ -38,6 +48,19 @@ def organization_data(request, org_slug):
     else:
         messages.error(request, "Retention: " + " ".join(form.errors.get("retention_days", [])))
     return redirect("projects:organization", org_slug)
+
+
+@login_required
+@require_POST
+def organization_quota(request, org_slug):
+    org = access.membership_or_404(request.user, org_slug, admin=True).organization
+    form = OrganizationQuotaForm(request.POST, instance=org)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Monthly quota saved.")
+    else:
+        messages.error(request, "The quota must be a positive number or empty.")
+    return redirect("projects:organization", org.slug)
 
 
 @login_required
@@ -127,7 +150,28 @@ def project_settings(request, org_slug, project_slug):
         "project": project, "form": form, "keys": keys, "new_key_form": KeyForm(prefix="new"),
         "data_form": DataForm(instance=project, prefix="data"),
         "events_per_issue_default": settings.EVENTS_PER_ISSUE,
+        "quotas_form": QuotasForm(instance=project, prefix="quotas"),
+        "filters_form": FiltersForm(instance=project, prefix="filters"),
     })  # fmt: skip
+
+
+_SECTIONS = {"quotas": (QuotasForm, "Quotas saved."), "filters": (FiltersForm, "Filters saved.")}
+
+
+@login_required
+@require_POST
+def project_section(request, org_slug, project_slug, section):
+    """The quotas and the inbound filters, each a form of its own on the settings page."""
+    project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
+    form_class, saved = _SECTIONS[section]
+    form = form_class(request.POST, instance=project, prefix=section)
+    if form.is_valid():
+        form.save()
+        messages.success(request, saved + " The ingest edge applies them within a minute.")
+    else:
+        errors = "; ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items())
+        messages.error(request, f"Not saved. {errors}")
+    return redirect("projects:settings", project.organization.slug, project.slug)
 
 
 @login_required

@@ -14,3 +14,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 elif "TEST_DATABASE_NAME" in env:  # lets test runs side by side on one server keep apart
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
+
+# Outcomes: no flusher thread in the test process (tests call outcomes.tally.flush());
+# tests/support/stack.py gives its processes a short interval.
+OUTCOMES_FLUSH_SECONDS = env.float("OUTCOMES_FLUSH_SECONDS", default=0)

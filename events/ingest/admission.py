@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from events.queue import QueuedPayload
 from events.wire.refusal import Refusal
+from outcomes import record as outcomes
 
 from . import handoff, keys, ratelimit
 
@@ -47,10 +48,15 @@ class Gate:
     hand_off: Callable[[QueuedPayload], None] | None = handoff.hand_off
 
     def admit(
-        self, public_key: str, project_id: int | str | None, read: Reader
+        self,
+        public_key: str,
+        project_id: int | str | None,
+        read: Reader,
+        user_agent: str = "",
     ) -> QueuedPayload | None:
         """Admit one payload for the project the request names (its id, or whatever stands
-        in an Airbrake path); None when the key alone decides (UDP, Airbrake v2)."""
+        in an Airbrake path); None when the key alone decides (UDP, Airbrake v2). The
+        edge filters see the payload's client IP and the request's `user_agent`."""
         try:
             key = self.lookup(public_key)
         except keys.KeysUnavailable:
@@ -58,18 +64,49 @@ class Gate:
                 "keys_unavailable", "service temporarily unavailable", retry_after=30
             ) from None
         key = check_key(key, public_key, project_id)
-        payload = read(key)
-        if payload is None:
-            return None
-        limited = self.rate_check(key)
-        if limited:
-            seconds, scope = limited
-            raise Refusal(
-                "rate_limited", f"{scope} rate limit exceeded", retry_after=seconds, scope=scope
-            )
-        if self.hand_off is not None:
-            self.hand_off(payload)  # raises Refusal("overloaded") past the backlog bound
+        try:
+            payload = read(key)
+            if payload is None:
+                return None
+            filters = key.edge_filters
+            if filters is not None:
+                filter_out(filters, payload, user_agent)
+            limited = self.rate_check(key)
+            if limited:
+                seconds, scope, quota = (*limited, "rate_limited")[:3]
+                raise Refusal(
+                    "rate_limited", f"{scope} {_WHAT[quota]} exceeded",
+                    retry_after=seconds, scope=scope, quota=quota,
+                )  # fmt: skip
+            if self.hand_off is not None:
+                self.hand_off(payload)  # raises Refusal("overloaded") past the backlog bound
+        except Refusal as refusal:
+            count_refusal(key, refusal)
+            raise
         return payload
+
+
+_WHAT = {
+    "rate_limited": "rate limit",
+    "hourly_quota": "hourly quota",
+    "daily_quota": "daily quota",
+    "monthly_quota": "monthly quota",
+}
+
+
+def filter_out(filters, payload: QueuedPayload, user_agent: str) -> None:
+    """The request-only inbound filters (client IP, user agent)."""
+    reason = filters.request_reason(payload.client_ip, user_agent or "")
+    if reason:
+        raise Refusal("filtered", f"event dropped by the project's inbound filter: {reason}")
+
+
+def count_refusal(key: keys.KeyInfo, refusal: Refusal) -> None:
+    """Outcomes: every refused event of a known project is counted with its reason."""
+    if refusal.reason == "filtered":
+        outcomes.filtered(key.project_id, refusal.detail.rpartition(": ")[2])
+    else:
+        outcomes.refused(key.project_id, refusal.reason, refusal.quota, refusal.scope)
 
 
 GATE = Gate()

@@ -144,7 +144,8 @@ def _v3(request: HttpRequest, project_id: str) -> HttpResponse:
             raise Refusal(exc.reason, f"Invalid request: {exc.detail}") from None
         return _payload(key, notice, request)
 
-    payload = admission.GATE.admit(public_key[:64], project, read)
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    payload = admission.GATE.admit(public_key[:64], project, read, user_agent)
     event_id = payload.event_id
     return JsonResponse({"id": event_id, "url": locate_url(event_id)}, status=201)
 
@@ -180,7 +181,10 @@ def _v2(request: HttpRequest) -> HttpResponse:
     api_key, notice = airbrake.xml_to_notice(data)  # the key is inside the notice
     if not api_key:
         raise Refusal("missing_auth", MISSING_KEY)
-    payload = admission.GATE.admit(api_key[:64], None, lambda key: _payload(key, notice, request))
+    payload = admission.GATE.admit(
+        api_key[:64], None, lambda key: _payload(key, notice, request),
+        request.META.get("HTTP_USER_AGENT", ""),
+    )  # fmt: skip
     url = locate_url(payload.event_id)
     xml = f"<notice><id>{payload.event_id}</id><url>{url}</url></notice>"
     return HttpResponse(xml, content_type="application/xml")

@@ -13,10 +13,12 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.core.cache import cache
 from django.db import DatabaseError, close_old_connections
 
+from events.wire.inbound_filters import Filters
 from projects.models import ProjectKey
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,21 @@ class KeyInfo:
     is_active: bool
     rate_limit_per_minute: int | None
     project_rate_limit_per_minute: int | None
+    project_quotas: tuple = (None, None, None)  # the project's events per hour, day, month
+    organization_id: int | None = None
+    organization_monthly_quota: int | None = None
+    edge_filter_settings: tuple = (False, "")  # the project's (web crawlers, IP ranges)
+
+    @property
+    def edge_filters(self) -> Filters | None:
+        """The request-only inbound filters, or None when the project has none."""
+        crawlers, ip_ranges = self.edge_filter_settings
+        return _edge_filters(crawlers, ip_ranges) if crawlers or ip_ranges else None
+
+
+@lru_cache(maxsize=1024)
+def _edge_filters(crawlers: bool, ip_ranges: str) -> Filters:
+    return Filters.build(web_crawlers=crawlers, ip_ranges=ip_ranges)
 
 
 _cache: dict[str, tuple[float, KeyInfo | None]] = {}
@@ -46,10 +63,19 @@ def _load(public_key: str) -> KeyInfo | None:
             "is_active",
             "rate_limit_per_minute",
             "project__rate_limit_per_minute",
+            "project__rate_limit_per_hour",
+            "project__rate_limit_per_day",
+            "project__rate_limit_per_month",
+            "project__organization_id",
+            "project__organization__monthly_event_quota",
+            "project__filter_web_crawlers",
+            "project__filter_ip_ranges",
         )
         .first()
     )
-    return KeyInfo(*row) if row else None
+    if not row:
+        return None
+    return KeyInfo(*row[:5], tuple(row[5:8]), row[8], row[9], tuple(row[10:12]))
 
 
 class KeysUnavailable(Exception):

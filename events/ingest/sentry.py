@@ -22,6 +22,7 @@ from events.wire.envelope import MAX_ENVELOPE_BYTES, Envelope, parse_envelope
 from events.wire.event_json import MAX_EVENT_BYTES, decode_store_body
 from events.wire.eventcheck import check_event_json
 from events.wire.refusal import Refusal
+from outcomes import record as outcomes
 
 from . import admission, cors
 from .body import read_body
@@ -73,7 +74,8 @@ def refusal_answer(refusal: Refusal) -> Answer:
         headers.append(("Retry-After", str(refusal.retry_after)))
     if refusal.reason == "rate_limited":  # §5.1: what SDKs read to back off
         detail = f"event submission rejected: {refusal.detail}"
-        limits = f"{refusal.retry_after}:error;default;security:{refusal.scope}:rate_limited"
+        quota = refusal.quota or "rate_limited"
+        limits = f"{refusal.retry_after}:error;default;security:{refusal.scope}:{quota}"
         headers.append(("X-Sentry-Rate-Limits", limits))
     return error_answer(refusal.status, detail, *headers)
 
@@ -135,6 +137,8 @@ class _Reader:
             envelope = self.read_envelope()
             _envelope_auth(envelope, self.auth)  # a `dsn` header must name the same key
         self.event_id = envelope.event_id
+        if len(envelope.items) > 1 or (envelope.items and envelope.items[0].type != "event"):
+            outcomes.envelope_items(key.project_id, envelope.items)  # what is not stored
         item = envelope.event_item()
         if item is None:  # sessions, client reports, transactions...: accepted, not stored
             return None
@@ -172,7 +176,9 @@ def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> Answer:
             auth = _envelope_auth(reader.read_envelope(), None)
         if auth is None:
             raise Refusal("missing_auth", _MISSING_AUTH)
-        payload = admission.GATE.admit(auth.public_key, project_id, reader)
+        payload = admission.GATE.admit(
+            auth.public_key, project_id, reader, request.META.get("HTTP_USER_AGENT", "")
+        )
     except Refusal as exc:
         return refusal_answer(exc)
     return ok(payload.event_id if payload is not None else reader.event_id)

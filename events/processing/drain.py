@@ -6,6 +6,7 @@ acknowledged, so one bad message never blocks the queue. Database errors propaga
 batch stays unacknowledged and is read again after the visibility timeout.
 """
 
+import functools
 import logging
 import queue as queue_module
 import threading
@@ -18,7 +19,10 @@ from django.db import InterfaceError, OperationalError, connections, transaction
 from events import signals
 from events.models import FailedPayload
 from events.queue import Message, get_queue
+from events.wire.inbound_filters import Filters
 from events.wire.refusal import Refusal
+from outcomes import tally
+from outcomes.models import Outcome as Outcomes
 from projects.models import Project
 
 from . import pacing, prepare, store
@@ -36,13 +40,42 @@ def _keep_failed(message: Message, reason: str) -> None:
     )
 
 
-def _prepare_all(messages: list[Message]) -> tuple[list[prepare.PreparedEvent], list[tuple]]:
-    """Pure work, done before the transaction so write locks are held only for writing."""
-    prepared, failed = [], []
+# The project settings the worker's inbound filters read (events/wire/inbound_filters.py).
+_FILTER_FIELDS = (
+    "filter_localhost", "filter_browser_extensions", "filter_legacy_browsers",
+    "filter_web_crawlers", "filter_messages", "filter_releases", "filter_ip_ranges",
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1024)
+def _filters(localhost, extensions, legacy, crawlers, messages, releases, ips) -> Filters | None:
+    filters = Filters.build(
+        localhost=localhost, browser_extensions=extensions, legacy_browsers=legacy,
+        web_crawlers=crawlers, messages=messages, releases=releases, ip_ranges=ips,
+    )  # fmt: skip
+    return filters if filters.in_worker else None
+
+
+def _live_projects(messages: list[Message]) -> dict[int, Filters | None]:
+    """The batch's projects that still exist, with their inbound filters."""
+    wanted = {m.payload.project_id for m in messages if m.payload is not None}
+    rows = Project.objects.filter(id__in=wanted).values_list("id", *_FILTER_FIELDS)
+    return {row[0]: _filters(*row[1:]) for row in rows}
+
+
+def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict]:
+    """Pure work, done before the transaction so write locks are held only for writing.
+    Returns the prepared events, the failed messages with their reasons, and the outcome
+    counts of the filtered and invalid ones (outcomes.tally keys)."""
+    prepared, failed, counts = [], [], {}
+
+    def count(payload, outcome: str, reason: str) -> None:
+        key = (payload.project_id, tally.hour_of(payload.received), "error", outcome, reason)
+        counts[key] = counts.get(key, 0) + 1
+
     # A project deleted while its events were queued: its rows would break the batch's
     # foreign keys at COMMIT, and the redelivered batch again, blocking the queue for good.
-    wanted = {m.payload.project_id for m in messages if m.payload is not None}
-    live = set(Project.objects.filter(id__in=wanted).values_list("id", flat=True))
+    live = _live_projects(messages)
     for message in messages:
         if message.payload is None:
             failed.append((message, "undecodable queue message"))
@@ -51,13 +84,32 @@ def _prepare_all(messages: list[Message]) -> tuple[list[prepare.PreparedEvent], 
             failed.append((message, f"project {message.payload.project_id} no longer exists"))
             continue
         try:
-            prepared.append(prepare.prepare(message.payload))
+            prepared.append(prepare.prepare(message.payload, live[message.payload.project_id]))
+        except prepare.Filtered as exc:
+            count(message.payload, Outcomes.FILTERED, exc.reason)
         except Refusal as exc:
             failed.append((message, f"invalid payload: {exc.detail}"))
+            count(message.payload, Outcomes.INVALID, exc.reason)
         except Exception as exc:  # a bug of ours on valid input: keep the payload, go on
             log.exception("could not prepare event %s", message.payload.event_id)
             failed.append((message, f"{type(exc).__name__}: {exc}"))
-    return prepared, failed
+            count(message.payload, Outcomes.INVALID, "internal_error")
+    return prepared, failed, counts
+
+
+def _count_accepted(prepared: list, outcomes: list[store.Outcome], counts: dict) -> dict:
+    """Outcome counts plus the events stored now, by the hour they arrived."""
+    counts = dict(counts)
+    hours = {
+        (ev.project_id, ev.event_id): tally.hour_of(ev.received.timestamp()) for ev in prepared
+    }
+    for outcome in outcomes:
+        for event_id in outcome.event_ids:
+            hour = hours.get((outcome.project_id, event_id))
+            if hour is not None:
+                key = (outcome.project_id, hour, "error", Outcomes.ACCEPTED, "")
+                counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 # Longer than the edge's interval between drain requests (events/ingest/handoff.py).
@@ -69,7 +121,9 @@ HOLD_POLL = 0.05
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-def _store(prepared: list[prepare.PreparedEvent]) -> list[store.Outcome]:
+def _store(prepared: list[prepare.PreparedEvent], counts: dict) -> list[store.Outcome]:
+    """Store the batch; an event that cannot be stored is kept as a FailedPayload and
+    counted in `counts` as invalid."""
     try:
         return store.store_batch(prepared)
     except TRANSIENT:
@@ -89,6 +143,9 @@ def _store(prepared: list[prepare.PreparedEvent]) -> list[store.Outcome]:
                     project_id=event.project_id, reason=f"{type(exc).__name__}: {exc}",
                     meta=b"", body=orjson.dumps(event.data),
                 )  # fmt: skip
+                hour = tally.hour_of(event.received.timestamp())
+                key = (event.project_id, hour, "error", Outcomes.INVALID, "internal_error")
+                counts[key] = counts.get(key, 0) + 1
         return outcomes
 
 
@@ -117,12 +174,14 @@ def _read() -> list[Message]:
     return get_queue().read(settings.INGEST_BATCH_SIZE, settings.INGEST_VISIBILITY_TIMEOUT)
 
 
-def _write(messages: list[Message], prepared: list, failed: list) -> None:
+def _write(messages: list[Message], prepared: list, failed: list, counts: dict) -> None:
     """Store a prepared batch in one transaction, then ack it, then tell the receivers."""
     with transaction.atomic():
         for message, reason in failed:
             _keep_failed(message, reason)
-        outcomes = _store(prepared)
+        counts = dict(counts)
+        outcomes = _store(prepared, counts)
+        tally.fold(_count_accepted(prepared, outcomes, counts))  # exact: in the same commit
     get_queue().ack([m.id for m in messages])
     _emit(outcomes)
 
@@ -149,11 +208,11 @@ class _Writer:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
-    def submit(self, messages: list[Message], prepared: list, failed: list) -> None:
+    def submit(self, messages: list[Message], prepared: list, failed: list, counts: dict) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="drain-writer", daemon=True)
             self._thread.start()
-        self._jobs.put((messages, prepared, failed))
+        self._jobs.put((messages, prepared, failed, counts))
 
     def _run(self) -> None:
         try:

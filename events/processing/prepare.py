@@ -15,9 +15,18 @@ from events.queue import QueuedPayload
 from events.wire import compression
 from events.wire.envelope import MAX_ENVELOPE_BYTES, parse_envelope
 from events.wire.event_json import MAX_EVENT_BYTES, decode_store_body, parse_event_json
+from events.wire.inbound_filters import Filters
 from events.wire.refusal import Refusal
 
 from . import enrich, grouping, normalize, scrub, tags, titles, trim
+
+
+class Filtered(Exception):
+    """The project's inbound filters drop this event; `reason` names the filter."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -83,12 +92,18 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def prepare(payload: QueuedPayload) -> PreparedEvent:
+def prepare(payload: QueuedPayload, filters: Filters | None = None) -> PreparedEvent:
+    """Raises Refusal for a payload that cannot be stored, Filtered for one the project's
+    inbound filters drop (checked before grouping)."""
     raw, trusted = decode(payload)
     event = normalize.normalize_event(
         raw, received=payload.received, event_id=payload.event_id, client_ip=payload.client_ip,
         trusted=trusted,
     )  # fmt: skip
+    if filters is not None:
+        reason = filters.event_reason(event)
+        if reason:
+            raise Filtered(reason)
     event = enrich.run(event, payload.project_id)  # e.g. source maps (other apps' steps)
     event = trim.trim_event(scrub.scrub_event(event))
     grouped = grouping.compute_grouping(event)

@@ -35,8 +35,13 @@ REASONS: dict[str, Reason] = {
     "unknown_key": Reason(403, "no project key with this public key"),
     "wrong_project": Reason(403, "the project named is not the key's project"),
     "disabled_key": Reason(403, "the key is disabled"),
+    "filtered": Reason(403, "the project's inbound filters drop requests from this IP or agent"),
     # Not the sender's fault: try again later.
-    "rate_limited": Reason(429, "the key's or project's events-per-minute limit is reached"),
+    "rate_limited": Reason(
+        429,
+        "a limit is reached: the key's or project's events per minute, the project's"
+        " quota per hour, day or month, or the organization's monthly quota",
+    ),
     "overloaded": Reason(
         429, "the ingest backlog is past its bound, or queue and spool are unusable"
     ),
@@ -50,13 +55,21 @@ class Refusal(Exception):
     """`reason` names the cause (REASONS), `detail` says it to the sender."""
 
     def __init__(
-        self, reason: str, detail: str, *, retry_after: int | None = None, scope: str = ""
+        self,
+        reason: str,
+        detail: str,
+        *,
+        retry_after: int | None = None,
+        scope: str = "",
+        quota: str = "",
     ):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
         self.retry_after = retry_after  # seconds, for refusals that pass with time
-        self.scope = scope  # what a rate limit applies to: "key" or "project"
+        self.scope = scope  # what a rate limit applies to: "key", "project" or "organization"
+        # which limit: "rate_limited" (per minute), "hourly_quota", "daily_quota", "monthly_quota"
+        self.quota = quota
 
     @property
     def status(self) -> int:

@@ -72,7 +72,8 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     _row, token = ApiToken.issue(user, scopes=["read", "write", "admin"])
     ids = {"org_slug": "acme", "project_slug": "backend", "issue_id": issues[0].pk,
            "event_id": issues[0].last_event_id, "key_id": project.keys.get().public_key,
-           "member_id": own.pk, "rule_id": project.alert_rules.get().pk}  # fmt: skip
+           "member_id": own.pk, "rule_id": project.alert_rules.get().pk,
+           "filter_id": "localhost"}  # fmt: skip
     scratch_ids = {"org_slug": "scratch", "project_slug": "backend", "issue_id": scratch_issue.pk,
                    "key_id": scratch_project.keys.get().public_key, "member_id": removable.pk,
                    "rule_id": scratch_project.alert_rules.get().pk}  # fmt: skip

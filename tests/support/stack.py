@@ -22,7 +22,7 @@ APP_ENV = (
     "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "INGEST_QUEUE_URL", "DATA_DIR", "BASE_URL",
     "ALLOWED_HOSTS", "SECRET_KEY", "INGEST_BATCH_SIZE", "INGEST_VISIBILITY_TIMEOUT",
     "INGEST_AUTO_DRAIN", "CELERY_TASK_ALWAYS_EAGER", "DEBUG", "INGEST_MAX_BACKLOG",
-    "INGEST_MAX_SPOOL", "LOG_LEVEL",
+    "INGEST_MAX_SPOOL", "LOG_LEVEL", "OUTCOMES_FLUSH_SECONDS",
 )  # fmt: skip
 
 
@@ -84,6 +84,7 @@ def live_stack(transactional_db, tmp_path, request):
         "BASE_URL": f"http://127.0.0.1:{port}",
         "INGEST_AUTO_DRAIN": "true",
         "PYTHONUNBUFFERED": "1",
+        "OUTCOMES_FLUSH_SECONDS": "0.5",
         **live_stack_env,
     }
     commands = {
