@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from events import items
 from events.queue import QueuedPayload
 from events.wire import compression
 from events.wire.auth import Auth, extract_auth, parse_dsn
@@ -136,8 +137,12 @@ class _Reader:
             _envelope_auth(envelope, self.auth)  # a `dsn` header must name the same key
         self.event_id = envelope.event_id
         item = envelope.event_item()
-        if item is None:  # sessions, client reports, transactions...: accepted, not stored
-            return None
+        if taken := items.routed(envelope.items):  # check-ins, feedback: for their apps
+            items.check(taken)
+        if item is None:
+            if taken:
+                return self._payload(self.event_id)
+            return None  # sessions, client reports, transactions...: accepted, not stored
         # SDKs put the event id in the envelope's header; the event's own is the fallback.
         event_id = check_event_json(item.payload, want_id=self.event_id is None)
         return self._payload(self.event_id or event_id)

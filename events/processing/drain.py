@@ -15,7 +15,7 @@ import orjson
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, transaction
 
-from events import signals
+from events import items, signals
 from events.models import FailedPayload
 from events.queue import Message, get_queue
 from events.wire.refusal import Refusal
@@ -36,9 +36,12 @@ def _keep_failed(message: Message, reason: str) -> None:
     )
 
 
-def _prepare_all(messages: list[Message]) -> tuple[list[prepare.PreparedEvent], list[tuple]]:
-    """Pure work, done before the transaction so write locks are held only for writing."""
-    prepared, failed = [], []
+def _prepare_all(
+    messages: list[Message],
+) -> tuple[list[prepare.PreparedEvent], list[tuple], list[items.RoutedItem]]:
+    """Pure work, done before the transaction so write locks are held only for writing.
+    Items other apps take (check-ins, feedback) are collected for them (events/items.py)."""
+    prepared, failed, routed = [], [], []
     # A project deleted while its events were queued: its rows would break the batch's
     # foreign keys at COMMIT, and the redelivered batch again, blocking the queue for good.
     wanted = {m.payload.project_id for m in messages if m.payload is not None}
@@ -51,13 +54,17 @@ def _prepare_all(messages: list[Message]) -> tuple[list[prepare.PreparedEvent], 
             failed.append((message, f"project {message.payload.project_id} no longer exists"))
             continue
         try:
-            prepared.append(prepare.prepare(message.payload))
+            taken: list[items.RoutedItem] = []
+            event = prepare.prepare(message.payload, taken)
+            if event is not None:
+                prepared.append(event)
+            routed += taken
         except Refusal as exc:
             failed.append((message, f"invalid payload: {exc.detail}"))
         except Exception as exc:  # a bug of ours on valid input: keep the payload, go on
             log.exception("could not prepare event %s", message.payload.event_id)
             failed.append((message, f"{type(exc).__name__}: {exc}"))
-    return prepared, failed
+    return prepared, failed, routed
 
 
 # Longer than the edge's interval between drain requests (events/ingest/handoff.py).
@@ -92,8 +99,35 @@ def _store(prepared: list[prepare.PreparedEvent]) -> list[store.Outcome]:
         return outcomes
 
 
-def _emit(outcomes: list[store.Outcome]) -> None:
-    """After commit and ack: a failing receiver (say, a broker hiccup while it queues a
+def _hand_on(routed: list[items.RoutedItem]) -> list[store.Outcome]:
+    """Routed items to their apps' handlers, by type, each in a savepoint: a handler that
+    fails keeps its items as FailedPayloads and the rest of the batch is stored."""
+    by_type: dict[str, list[items.RoutedItem]] = {}
+    for item in routed:
+        by_type.setdefault(item.type, []).append(item)
+    outcomes = []
+    for item_type, group in by_type.items():
+        handler = items.handler_for(item_type)
+        if handler is None:
+            continue
+        try:
+            with transaction.atomic():
+                outcomes += handler(group)
+        except TRANSIENT:
+            raise
+        except Exception as exc:
+            log.exception("could not hand on %s items", item_type)
+            for item in group:
+                FailedPayload.objects.create(
+                    project_id=item.project_id, reason=f"{item_type}: {type(exc).__name__}: {exc}"[:2000],
+                    meta=b"", body=item.payload,
+                )  # fmt: skip
+    return outcomes
+
+
+def emit(outcomes: list[store.Outcome]) -> None:
+    """The signals for stored outcomes (also for issues other apps raise, events/synthetic.py).
+    After commit and ack: a failing receiver (say, a broker hiccup while it queues a
     notification) is logged and never undoes or repeats the stored batch."""
     sent = []
     for outcome in outcomes:
@@ -115,14 +149,16 @@ def _read() -> list[Message]:
     return get_queue().read(settings.INGEST_BATCH_SIZE, settings.INGEST_VISIBILITY_TIMEOUT)
 
 
-def _write(messages: list[Message], prepared: list, failed: list) -> None:
+def _write(messages: list[Message], prepared: list, failed: list, routed: list = ()) -> None:
     """Store a prepared batch in one transaction, then ack it, then tell the receivers."""
     with transaction.atomic():
         for message, reason in failed:
             _keep_failed(message, reason)
         outcomes = _store(prepared)
+        if routed:  # after the events: feedback finds the event it is about in this batch
+            outcomes += _hand_on(routed)
     get_queue().ack([m.id for m in messages])
-    _emit(outcomes)
+    emit(outcomes)
 
 
 def process_batch() -> int:
@@ -147,11 +183,11 @@ class _Writer:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
-    def submit(self, messages: list[Message], prepared: list, failed: list) -> None:
+    def submit(self, messages: list[Message], prepared: list, failed: list, routed: list) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="drain-writer", daemon=True)
             self._thread.start()
-        self._jobs.put((messages, prepared, failed))
+        self._jobs.put((messages, prepared, failed, routed))
 
     def _run(self) -> None:
         try:

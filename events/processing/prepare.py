@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from events import fields
+from events import fields, items
 from events.queue import QueuedPayload
 from events.wire import compression
 from events.wire.envelope import MAX_ENVELOPE_BYTES, parse_envelope
@@ -55,13 +55,24 @@ def _parse_event(data: bytes) -> tuple[dict, bool]:
     return value, True
 
 
-def decode(payload: QueuedPayload) -> tuple[dict, bool]:
+def decode(payload: QueuedPayload, routed: list | None = None) -> tuple[dict, bool] | None:
     """The raw event dict inside a queued body, and whether orjson parsed it (then it is
-    JSON-safe as it is). Raises Refusal."""
+    JSON-safe as it is). Raises Refusal. With a `routed` list, an envelope's items that
+    other apps take (events/items.py) are added to it, and an envelope of only such items
+    has no event: None."""
     if payload.kind == "envelope":
         data = compression.decompress(payload.body, payload.content_encoding, MAX_ENVELOPE_BYTES)
-        item = parse_envelope(data).event_item()
+        envelope = parse_envelope(data)
+        if routed is not None and (taken := items.routed(envelope.items)):
+            routed.extend(
+                items.RoutedItem(payload.project_id, payload.received, envelope.header,
+                                 item.header, item.payload)
+                for item in taken
+            )  # fmt: skip
+        item = envelope.event_item()
         if item is None:
+            if routed:
+                return None
             raise Refusal("bad_envelope", "envelope has no event item")
         return _parse_event(item.payload)
     data = compression.decompress(payload.body, payload.content_encoding, MAX_EVENT_BYTES)
@@ -83,8 +94,13 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def prepare(payload: QueuedPayload) -> PreparedEvent:
-    raw, trusted = decode(payload)
+def prepare(payload: QueuedPayload, routed: list | None = None) -> PreparedEvent | None:
+    """The event to store; None for an envelope of only items other apps take, which are
+    added to `routed` (see decode)."""
+    decoded = decode(payload, routed)
+    if decoded is None:
+        return None
+    raw, trusted = decoded
     event = normalize.normalize_event(
         raw, received=payload.received, event_id=payload.event_id, client_ip=payload.client_ip,
         trusted=trusted,
