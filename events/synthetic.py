@@ -18,15 +18,23 @@ from events.processing import drain, prepare, store
 from events.queue import QueuedPayload
 
 
+def store_events(events: list[tuple[int, dict]]) -> list[store.Outcome]:
+    """Store (project id, event dict) pairs in one batch (Sentry's event shape; give each a
+    `fingerprint` to choose its issue, an `event_id` to find it in the outcomes). Returns
+    the outcomes for `emit`."""
+    prepared, now = [], time.time()
+    for project_id, event in events:
+        event = {"event_id": uuid.uuid4().hex, **event}
+        payload = QueuedPayload(
+            project_id=project_id, event_id=event["event_id"], received=now, kind="store",
+            content_encoding="", body=orjson.dumps(event),
+        )  # fmt: skip
+        prepared.append(prepare.prepare(payload))
+    return store.store_batch(prepared)
+
+
 def store_event(project_id: int, event: dict) -> list[store.Outcome]:
-    """Store one event dict (Sentry's event shape; give it a `fingerprint` to choose its
-    issue). Returns the outcomes for `emit`."""
-    event = {"event_id": uuid.uuid4().hex, **event}
-    payload = QueuedPayload(
-        project_id=project_id, event_id=event["event_id"], received=time.time(), kind="store",
-        content_encoding="", body=orjson.dumps(event),
-    )  # fmt: skip
-    return store.store_batch([prepare.prepare(payload)])
+    return store_events([(project_id, event)])
 
 
 def emit(outcomes: list[store.Outcome]) -> None:

@@ -11,6 +11,8 @@ import logging
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
+import orjson
+
 from events.items import RoutedItem
 from events.models import FailedPayload
 from events.wire.refusal import Refusal
@@ -57,17 +59,17 @@ def schedule_from(monitor: Monitor, after: datetime) -> None:
     monitor.deadline = expected + timedelta(minutes=monitor.checkin_margin) if expected else None
 
 
-def record_finished(monitor: Monitor, status: str, when: datetime, reason: str = "") -> list:
-    """A finished check-in's effect on the monitor's health and issue; returns outcomes."""
+def record_finished(monitor: Monitor, status: str, raised: failures.Failures) -> None:
+    """A finished check-in's effect on the monitor's health; a failure to report is added
+    to `raised`, a recovery resolves the issue."""
     ok = status == Status.OK
     state = health.Health(monitor.failures, monitor.oks, monitor.failing)
     state, action = health.step(state, ok, monitor.failure_threshold, monitor.recovery_threshold)
     monitor.failures, monitor.oks, monitor.failing = state.failures, state.oks, state.failing
     if action == health.RAISE:
-        return failures.raise_issue(monitor, reason or failures.REASONS[status])
-    if action == health.RESOLVE:
+        raised.add(monitor, failures.REASONS[status])
+    elif action == health.RESOLVE:
         failures.resolve_issue(monitor)
-    return []
 
 
 def apply(project_id: int, data: checkin_wire.CheckInData, now: datetime | None = None) -> list:
@@ -109,14 +111,25 @@ def apply(project_id: int, data: checkin_wire.CheckInData, now: datetime | None 
     monitor.last_checkin = now
     schedule_from(monitor, now)
     if data.status != Status.IN_PROGRESS:
-        outcomes = record_finished(monitor, data.status, now)
+        raised = failures.Failures()
+        record_finished(monitor, data.status, raised)
+        outcomes = raised.store()
     monitor.save()
     return outcomes
+
+
+def _slug_of(payload: bytes) -> str:
+    try:
+        return str(orjson.loads(payload).get("monitor_slug"))
+    except (orjson.JSONDecodeError, AttributeError):
+        return ""
 
 
 def handle_items(routed: list[RoutedItem]) -> list:
     """check_in envelope items from the worker's batch (events/items.py)."""
     outcomes = []
+    # In project and slug order (stable: a run's check-ins keep theirs), as beat locks them.
+    routed = sorted(routed, key=lambda item: (item.project_id, _slug_of(item.payload)))
     for item in routed:
         try:
             data = checkin_wire.parse(item.payload)
