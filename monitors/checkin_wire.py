@@ -30,6 +30,7 @@ class CheckInData:
     environment: str = ""
     release: str = ""
     config: Config | None = None
+    id_given: bool = True  # False: the closing check-in finishes the latest one in progress
 
 
 def bad(detail: str) -> Refusal:
@@ -87,6 +88,7 @@ def from_dict(data) -> CheckInData:
         environment=_text(data, "environment", 64),
         release=_text(data, "release", 200),
         config=config,
+        id_given=data.get("check_in_id") is not None,
     )
 
 

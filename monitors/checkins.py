@@ -76,11 +76,11 @@ def apply(project_id: int, data: checkin_wire.CheckInData, now: datetime | None 
     """Record one check-in; returns the store outcomes of issues it raised."""
     now = now or datetime.now(UTC)
     monitor = monitor_for(project_id, data)
-    earlier = (
-        CheckIn.objects.filter(monitor=monitor, check_in_id=data.check_in_id)
-        .order_by("-received")
-        .first()
-    )
+    if data.id_given or data.status == Status.IN_PROGRESS:
+        earlier = CheckIn.objects.filter(monitor=monitor, check_in_id=data.check_in_id)
+    else:  # curl's ?status=ok after ?status=in_progress: the run it started
+        earlier = CheckIn.objects.filter(monitor=monitor, status=Status.IN_PROGRESS)
+    earlier = earlier.order_by("-received").first()
     outcomes: list = []
     if earlier is not None and earlier.status == Status.IN_PROGRESS:
         # The closing check-in of a run: the same row, finished now.

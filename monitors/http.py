@@ -75,7 +75,9 @@ def checkin(request: HttpRequest, project_id: str, slug: str, public_key: str) -
     def read(key) -> QueuedPayload:
         data = _checkin(request, slug)
         parsed = checkin_wire.from_dict(data)  # refuses a bad check-in before queueing it
-        data["check_in_id"] = found["id"] = parsed.check_in_id
+        found["id"] = parsed.check_in_id
+        if parsed.id_given or parsed.status == "in_progress":  # else: closes the latest run
+            data["check_in_id"] = parsed.check_in_id
         item = orjson.dumps(data)
         header = orjson.dumps({"type": "check_in", "length": len(item)})
         return QueuedPayload(

@@ -223,3 +223,17 @@ def test_http_checkin_disabled_key_and_bad_body(client, key, ingest_queue):
     keys.clear()
     assert client.get(cron_url(key) + "?status=ok").status_code == 403
     assert ingest_queue.backlog() == 0
+
+
+def test_http_closing_checkin_without_id_finishes_the_latest_run(client, key, ingest_queue):
+    assert client.get(cron_url(key) + "?status=in_progress").status_code == 202
+    drain.process_batch()
+    assert client.get(cron_url(key) + "?status=error").status_code == 202
+    drain.process_batch()
+    (checkin,) = CheckIn.objects.filter(monitor__slug="curl-job")
+    assert checkin.status == "error" and checkin.timeout_at is None
+    assert checkin.duration is not None
+    # With nothing in progress, a closing check-in is a check-in of its own.
+    assert client.get(cron_url(key) + "?status=ok").status_code == 202
+    drain.process_batch()
+    assert CheckIn.objects.filter(monitor__slug="curl-job").count() == 2
