@@ -312,7 +312,7 @@ LOGGING = {
 
 # --- Cron monitors and user feedback (monitors/, feedback/): their apps, and beat's pass for
 # missed check-ins and timeouts once a minute (monitors/beat.py).
-INSTALLED_APPS += ["monitors"]
+INSTALLED_APPS += ["monitors", "feedback"]
 CELERY_BEAT_SCHEDULE["check-monitors"] = {
     "task": "monitors.tasks.check_monitors",
     "schedule": 60.0,

@@ -13,3 +13,7 @@ issue_unignored = Signal()  # an ignored issue passed its duration or event coun
 # (issue, project, new event count and ids, created/regressed/unignored). Frequency and
 # every-event notification rules hang off this one.
 batch_stored = Signal()
+
+# Feedback (the feedback app) that is on an issue, new or newly attached: `feedback_ids`, a
+# list of row ids. Sent after commit; notification rules with a feedback trigger hang off it.
+feedback_received = Signal()
