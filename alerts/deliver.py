@@ -46,6 +46,9 @@ def _send_webhook(delivery: Delivery) -> None:
         issue=issue, project=issue.project, reason_label=delivery.get_reason_display(),
         rule_name=delivery.rule_name, issue_url=emails.issue_url(issue),
     )  # fmt: skip
+    if delivery.reason == Delivery.Reason.FEEDBACK:  # email only if evaluate put it there
+        body["feedback"] = delivery.feedback
+        body["text"] += "\n> " + webhooks.slack_escape(delivery.feedback.get("message", ""))[:500]
     webhooks.post(delivery.target, body)
 
 

@@ -44,9 +44,17 @@ def save(project_id: int, data: FeedbackData, received: datetime) -> Feedback | 
 
 def announce(feedback_ids: list[int]) -> None:
     """Tell notification rules (events.signals.feedback_received) after commit."""
-    transaction.on_commit(
-        lambda: signals.feedback_received.send_robust(sender=Feedback, feedback_ids=feedback_ids)
-    )
+
+    def send():
+        rows = list(
+            Feedback.objects.filter(pk__in=feedback_ids, issue__isnull=False).values(
+                "id", "project_id", "issue_id", "event_id", "message", "name", "email", "url"
+            )
+        )
+        if rows:
+            signals.feedback_received.send_robust(sender=Feedback, feedback=rows)
+
+    transaction.on_commit(send)
 
 
 def attach(pairs: list[tuple[int, str, int]]) -> list[int]:

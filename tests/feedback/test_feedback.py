@@ -94,8 +94,8 @@ def test_feedback_before_its_event_is_linked_when_the_event_lands(
     announced = []
     from events import signals
 
-    def on_feedback(sender, feedback_ids, **kwargs):
-        announced.extend(feedback_ids)
+    def on_feedback(sender, feedback, **kwargs):
+        announced.extend(f["id"] for f in feedback)
 
     signals.feedback_received.connect(on_feedback, dispatch_uid="test-feedback")
     try:
