@@ -1,6 +1,6 @@
-from django.urls import re_path
+from django.urls import path, re_path
 
-from . import http
+from . import http, views
 
 app_name = "monitors"
 
@@ -11,4 +11,12 @@ urlpatterns = [
         http.checkin,
         name="http-checkin",
     ),
+    path("orgs/<slug:org_slug>/projects/<slug:project_slug>/monitors/", views.monitor_list,
+         name="list"),
+    path("orgs/<slug:org_slug>/projects/<slug:project_slug>/monitors/<slug:slug>/",
+         views.monitor_detail, name="detail"),
+    path("orgs/<slug:org_slug>/projects/<slug:project_slug>/monitors/<slug:slug>/edit/",
+         views.monitor_edit, name="edit"),
+    path("orgs/<slug:org_slug>/projects/<slug:project_slug>/monitors/<slug:slug>/mute/",
+         views.monitor_mute, name="mute"),
 ]  # fmt: skip
