@@ -152,7 +152,11 @@ SENTRY_SDK_1 = Extra("sentry-sdk-1.45.1", ("sentry-sdk==1.45.1", "urllib3<2", "c
 CLIENT = Extra("aggregator-client", (), local=CLIENT_SOURCE)
 # The sentry-cli binary (tests/api/sentry_cli.py); the package holds nothing but it.
 SENTRY_CLI = NpmExtra("sentry-cli-3.8.0", ("@sentry/cli-linux-x64@3.8.0",), runs_on=LINUX_X64)
-ALL = (RAVEN_HTTP, RAVEN_UDP, PYBRAKE, SENTRY_SDK_1, CLIENT, SENTRY_CLI)
+# The browser SDK, bundled by esbuild for pages in Chromium (tests/feedback/test_browser.py).
+SENTRY_BROWSER = NpmExtra(
+    "sentry-browser-11.12.0", ("@sentry/browser@11.12.0", "esbuild@0.28.2"), runs_on=LINUX_X64
+)
+ALL = (RAVEN_HTTP, RAVEN_UDP, PYBRAKE, SENTRY_SDK_1, CLIENT, SENTRY_CLI, SENTRY_BROWSER)
 
 
 def require(extra: Prepared) -> Path:
