@@ -42,7 +42,9 @@ def _timeouts(late: list[int], monitors: dict[int, Monitor], raised, now, result
         status=Status.TIMEOUT, timeout_at=None, updated=now
     )
     for _pk, monitor_id in rows:
-        monitor = monitors[monitor_id]
+        monitor = monitors.get(monitor_id)
+        if monitor is None:  # deleted meanwhile
+            continue
         monitor.last_status = Status.TIMEOUT
         checkins.record_finished(monitor, Status.TIMEOUT, raised)
         result.timeouts += 1

@@ -137,12 +137,13 @@ class _Reader:
             _envelope_auth(envelope, self.auth)  # a `dsn` header must name the same key
         self.event_id = envelope.event_id
         item = envelope.event_item()
-        if taken := items.routed(envelope.items):  # check-ins, feedback: for their apps
-            items.check(taken)
         if item is None:
-            if taken:
+            if taken := items.routed(envelope.items):  # check-ins, feedback: for their apps
+                items.check(taken)  # a bad one is refused with its reason, nothing queued
                 return self._payload(self.event_id)
             return None  # sessions, client reports, transactions...: accepted, not stored
+        # With an event, other items are not checked here: a bad one must not cost the
+        # event; the worker keeps it as a FailedPayload with the reason.
         # SDKs put the event id in the envelope's header; the event's own is the fallback.
         event_id = check_event_json(item.payload, want_id=self.event_id is None)
         return self._payload(self.event_id or event_id)

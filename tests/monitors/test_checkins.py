@@ -237,3 +237,18 @@ def test_http_closing_checkin_without_id_finishes_the_latest_run(client, key, in
     assert client.get(cron_url(key) + "?status=ok").status_code == 202
     drain.process_batch()
     assert CheckIn.objects.filter(monitor__slug="curl-job").count() == 2
+
+
+def test_bad_checkin_beside_an_event_keeps_the_event(client, key, ingest_queue):
+    """Refusing the envelope would lose the event: the check-in is kept as a FailedPayload."""
+    from tests.support.payloads import envelope, python_error
+
+    body = envelope(
+        python_error(),
+        [({"type": "check_in"}, json.dumps({"monitor_slug": "BAD", "status": "ok"}).encode())],
+    )
+    assert post_envelope(client, key, body).status_code == 200
+    drain.process_batch()
+    assert Issue.objects.filter(project=key.project).count() == 1
+    assert "monitor_slug" in FailedPayload.objects.get().reason
+    assert not Monitor.objects.exists()
