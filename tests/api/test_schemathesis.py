@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.models import ApiToken
+from monitors.models import Monitor
 from projects.models import Membership
 from tests.support.factories import (
     MembershipFactory,
@@ -67,8 +68,9 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
                    message_event(), python_error(type_="KeyError"))  # fmt: skip
     scratch_project = ProjectFactory(organization=scratch, slug="backend")
     scratch_issue = store(scratch_project, python_error())[0]
+    Monitor.objects.create(project=project, slug="nightly", name="nightly")
     _row, token = ApiToken.issue(user, scopes=["read", "write", "admin"])
-    ids = {"org_slug": "acme", "project_slug": "backend", "issue_id": issues[0].pk,
+    ids = {"monitor_slug": "nightly", "org_slug": "acme", "project_slug": "backend", "issue_id": issues[0].pk,
            "event_id": issues[0].last_event_id, "key_id": project.keys.get().public_key,
            "member_id": own.pk, "rule_id": project.alert_rules.get().pk}  # fmt: skip
     scratch_ids = {"org_slug": "scratch", "project_slug": "backend", "issue_id": scratch_issue.pk,
@@ -86,4 +88,6 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     )  # fmt: skip
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report + live_stack.log_text()
-    assert "Tested: 41" in run.stdout, report
+    assert "Tested: 47" in run.stdout, (
+        report
+    )  # 41, monitors (4: list, detail GET/PUT, check-ins), user feedback (2)
