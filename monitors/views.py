@@ -20,7 +20,7 @@ from .forms import MonitorForm
 from .models import Monitor
 
 TIMELINE = 60  # check-ins on the monitor page's timeline
-BAR, GAP, HEIGHT = 10, 3, 60
+BAR, GAP, HEIGHT = 12, 3, 80  # 60 bars fit the page width
 COLOURS = {"ok": "#2e7d32", "error": "#c62828", "missed": "#ef6c00", "timeout": "#6a1b9a",
            "in_progress": "#1565c0"}  # fmt: skip
 
