@@ -63,13 +63,14 @@ def decode(payload: QueuedPayload, routed: list | None = None) -> tuple[dict, bo
     if payload.kind == "envelope":
         data = compression.decompress(payload.body, payload.content_encoding, MAX_ENVELOPE_BYTES)
         envelope = parse_envelope(data)
-        if routed is not None and (taken := items.routed(envelope.items)):
+        item = envelope.event_item()
+        # An envelope of just its event (the usual one) cannot carry other items: no look.
+        if routed is not None and (item is None or len(envelope.items) > 1):
             routed.extend(
                 items.RoutedItem(payload.project_id, payload.received, envelope.header,
-                                 item.header, item.payload)
-                for item in taken
+                                 taken.header, taken.payload)
+                for taken in items.routed(envelope.items)
             )  # fmt: skip
-        item = envelope.event_item()
         if item is None:
             if routed:
                 return None
