@@ -1,10 +1,11 @@
 """Envelope items other apps take: check-ins (monitors), feedback and user reports (feedback).
 
-`events` never names those apps. Each registers a handler for its item types in its
-AppConfig.ready(); the edge then queues an envelope that carries such an item even when it
-has no event, and the worker hands the items to the handler inside the batch's transaction
-(events/processing/drain.py). An envelope with none of these items costs one look at its
-item types, nothing more. No Django here: the edge imports it.
+`events` never names those apps. Each registers a handler (and an edge check) for its item
+types in its AppConfig.ready(); the edge then checks and queues an envelope that carries
+such items and no event (events/ingest/sentry.py), and the worker hands the items to the
+handler inside the batch's transaction, after the events (events/processing/drain.py).
+The usual envelope, an event alone, is not looked at for them at all. No Django here: the
+edge imports it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ class RoutedItem:
 
 
 # (items of one type, in arrival order) -> store.Outcome list of issues it changed (may be
-# empty); runs inside the batch transaction. A handler records bad items as its own outcome
-# (an error check-in, a refused feedback) rather than raising.
+# empty; the drain sends their signals after commit); runs inside the batch transaction, in
+# a savepoint. A handler keeps an item it cannot take as a FailedPayload with the reason; if
+# it raises, the drain keeps all its items so.
 Handler = Callable[[list[RoutedItem]], list]
 # The edge's check of one item's payload, pure: raises events.wire.refusal.Refusal, so a bad
 # check-in or feedback gets a 400 with its reason before anything is queued.

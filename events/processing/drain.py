@@ -99,9 +99,15 @@ def _store(prepared: list[prepare.PreparedEvent]) -> list[store.Outcome]:
         return outcomes
 
 
+def _handle(handler, group: list[items.RoutedItem]) -> list[store.Outcome]:
+    with transaction.atomic():  # a savepoint: a failing handler undoes only its own writes
+        return handler(group)
+
+
 def _hand_on(routed: list[items.RoutedItem]) -> list[store.Outcome]:
-    """Routed items to their apps' handlers, by type, each in a savepoint: a handler that
-    fails keeps its items as FailedPayloads and the rest of the batch is stored."""
+    """Routed items to their apps' handlers, by type. A handler that fails on a group is
+    given its items one by one, and an item it still fails on is kept as a FailedPayload:
+    the rest of the batch is stored."""
     by_type: dict[str, list[items.RoutedItem]] = {}
     for item in routed:
         by_type.setdefault(item.type, []).append(item)
@@ -111,16 +117,22 @@ def _hand_on(routed: list[items.RoutedItem]) -> list[store.Outcome]:
         if handler is None:
             continue
         try:
-            with transaction.atomic():
-                outcomes += handler(group)
+            outcomes += _handle(handler, group)
+            continue
         except TRANSIENT:
             raise
-        except Exception as exc:
-            log.exception("could not hand on %s items", item_type)
-            for item in group:
+        except Exception:
+            log.exception("could not hand on %s items; trying them one by one", item_type)
+        for item in group:
+            try:
+                outcomes += _handle(handler, [item])
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                log.exception("could not hand on a %s item", item_type)
                 FailedPayload.objects.create(
-                    project_id=item.project_id, reason=f"{item_type}: {type(exc).__name__}: {exc}"[:2000],
-                    meta=b"", body=item.payload,
+                    project_id=item.project_id, meta=b"", body=item.payload,
+                    reason=f"{item_type}: {type(exc).__name__}: {exc}"[:2000],
                 )  # fmt: skip
     return outcomes
 

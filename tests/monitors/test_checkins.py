@@ -252,3 +252,23 @@ def test_bad_checkin_beside_an_event_keeps_the_event(client, key, ingest_queue):
     assert Issue.objects.filter(project=key.project).count() == 1
     assert "monitor_slug" in FailedPayload.objects.get().reason
     assert not Monitor.objects.exists()
+
+
+def test_a_handler_bug_keeps_only_the_failing_item(client, key, ingest_queue, monkeypatch):
+    """One check-in that trips a bug is kept as a FailedPayload; the others are applied."""
+    from monitors import checkins
+
+    real = checkins.apply
+
+    def buggy(project_id, data, now=None):
+        if data.slug == "boom":
+            raise RuntimeError("bug")
+        return real(project_id, data, now)
+
+    monkeypatch.setattr(checkins, "apply", buggy)
+    body = checkin_envelope({"monitor_slug": "fine", "status": "ok"},
+                            {"monitor_slug": "boom", "status": "ok"})  # fmt: skip
+    assert post_envelope(client, key, body).status_code == 200
+    drain.process_batch()
+    assert list(Monitor.objects.values_list("slug", flat=True)) == ["fine"]
+    assert "RuntimeError: bug" in FailedPayload.objects.get().reason
