@@ -129,7 +129,12 @@ def test_sentry_cli_monitors_run_list_and_curl(live_stack, cli_binary, tmp_path)
         what="the curl check-in",
     )
 
+    # More than one page (100 a page): the CLI follows the Link header's next cursor.
+    Monitor.objects.bulk_create(
+        [Monitor(project=project, slug=f"bulk-{n:03}", name=f"bulk-{n:03}") for n in range(100)]
+    )
     listed = cli("monitors", "list")
     assert listed.returncode == 0, listed.stderr
     assert "backup" in listed.stdout and "curl-job" in listed.stdout
     assert str(backup.pk) in listed.stdout
+    assert all(f"bulk-{n:03}" in listed.stdout for n in range(100))
