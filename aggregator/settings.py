@@ -366,3 +366,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Cron monitors and user feedback (monitors/, feedback/): their apps, and beat's pass for
+# missed check-ins and timeouts once a minute (monitors/beat.py).
+INSTALLED_APPS += ["monitors", "feedback"]
+CELERY_BEAT_SCHEDULE["check-monitors"] = {
+    "task": "monitors.tasks.check_monitors",
+    "schedule": 60.0,
+    "options": {"expires": 50},
+}

@@ -4,6 +4,10 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("events.ingest.urls")),  # Sentry SDKs, Airbrake notifiers
     path("api/0/", include("sourcemaps.urls")),  # before api: its paths end in files/, assemble/
+    path("", include("monitors.urls")),  # cron monitors: HTTP check-ins, dashboard pages
+    path("", include("feedback.urls")),  # the crash-report dialog, feedback pages
+    path("api/0/", include("monitors.api_urls")),  # cron monitors in the REST API
+    path("api/0/", include("feedback.api_urls")),  # user feedback in the REST API
     path("api/0/", include("api.urls")),  # the Sentry-style REST API
     path("settings/tokens/", include("api.token_urls")),  # personal API tokens
     path("admin/", admin.site.urls),

@@ -17,6 +17,9 @@ class AlertsConfig(AppConfig):
 
         # Rule evaluation runs in Celery: the receiver only queues one task per batch.
         signals.batch_stored.connect(receivers.on_batch_stored, dispatch_uid="alerts-batch")
+        signals.feedback_received.connect(
+            receivers.on_feedback_received, dispatch_uid="alerts-feedback"
+        )
         post_save.connect(receivers.on_project_saved, sender=Project, dispatch_uid="alerts-default")
         # The issue page's "Notifications" panel: the deliveries made for the issue.
         panels.register(views.issue_panel)

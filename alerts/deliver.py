@@ -46,10 +46,14 @@ def send_message(message) -> None:
 
 def webhook_body(delivery: Delivery) -> dict:
     issue = delivery.issue
-    return webhooks.payload(
+    body = webhooks.payload(
         issue=issue, project=issue.project, reason_label=delivery.get_reason_display(),
         rule_name=delivery.rule_name, issue_url=emails.issue_url(issue),
     )  # fmt: skip
+    if delivery.reason == Delivery.Reason.FEEDBACK:  # email only if evaluate put it there
+        body["feedback"] = delivery.feedback
+        body["text"] += "\n> " + webhooks.slack_escape(delivery.feedback.get("message", ""))[:500]
+    return body
 
 
 def _send_webhook(delivery: Delivery) -> None:

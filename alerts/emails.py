@@ -70,6 +70,7 @@ def build(delivery, issue, event_data: dict | None) -> EmailMultiAlternatives:
         "settings_url": settings.BASE_URL
         + reverse("alerts:rules", args=[project.organization.slug, project.slug]),
         "unsubscribe_url": unsubscribe,
+        "feedback": delivery.feedback if delivery.reason == "feedback" else None,
     }
     domain = _domain()
     thread = f"<issue-{issue.pk}.{project.pk}@{domain}>"

@@ -248,3 +248,44 @@ def _plan(outcomes, rules_of, issues, events, counts, now) -> list[tuple]:
             if reason is not None and filters_match(rule, facts):
                 planned.append((rule, issue, reason, o["event_id"]))
     return planned
+
+
+def feedback_content(feedback: dict, *, with_email: bool) -> dict:
+    """What a delivery keeps of a feedback: the email only where it may go."""
+    content = {k: feedback.get(k, "") for k in ("message", "name", "url")}
+    if with_email and feedback.get("email"):
+        content["email"] = feedback["email"]
+    return content
+
+
+def evaluate_feedback(feedback: list[dict]) -> list[int]:
+    """Deliveries for new feedback on issues (rules with the feedback trigger, filters
+    against the issue); returns their ids. Every feedback is news: no throttle. The
+    reporter's email goes to members' mail, never to other addresses, and to webhooks only
+    when the rule says so."""
+    feedback = [f for f in feedback if f.get("issue_id")]
+    if not feedback:
+        return []
+    rules_of: dict[int, list[NotificationRule]] = defaultdict(list)
+    for rule in NotificationRule.objects.filter(
+        project_id__in={f["project_id"] for f in feedback}, enabled=True, on_feedback=True
+    ).prefetch_related("email_members"):
+        rules_of[rule.project_id].append(rule)
+    issues = Issue.objects.select_related("project").in_bulk([f["issue_id"] for f in feedback])
+    members, created = _Members(), []
+    for item in feedback:
+        issue = issues.get(item["issue_id"])
+        if issue is None or issue.project_id != item["project_id"]:
+            continue
+        for rule in rules_of.get(issue.project_id, ()):
+            if not filters_match(rule, _facts(issue, None)):
+                continue
+            for delivery in _deliveries(rule, issue, Reason.FEEDBACK, item["event_id"], members):
+                to_member = delivery.channel == Delivery.Channel.EMAIL and delivery.user is not None
+                to_hook = (
+                    delivery.channel == Delivery.Channel.WEBHOOK and rule.feedback_email_in_webhook
+                )
+                delivery.feedback = feedback_content(item, with_email=to_member or to_hook)
+                created.append(delivery)
+    Delivery.objects.bulk_create(created)
+    return [d.pk for d in created]

@@ -52,9 +52,10 @@ class RuleForm(forms.ModelForm):
         model = NotificationRule
         fields = [
             "name", "enabled", "on_new_issue", "on_regression", "on_frequency",
-            "frequency_count", "frequency_minutes", "on_every_event", "min_level",
+            "frequency_count", "frequency_minutes", "on_every_event", "on_feedback", "min_level",
             "environments", "release", "tag_key", "tag_value", "text_contains",
-            "email_to", "email_members", "email_addresses", "webhook_url", "throttle_minutes",
+            "email_to", "email_members", "email_addresses", "webhook_url",
+            "feedback_email_in_webhook", "throttle_minutes",
         ]  # fmt: skip
         labels = {
             "min_level": "Level",
@@ -110,7 +111,7 @@ class RuleForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not any(data.get(f) for f in ("on_new_issue", "on_regression", "on_frequency",
-                                         "on_every_event")):  # fmt: skip
+                                         "on_every_event", "on_feedback")):  # fmt: skip
             raise forms.ValidationError("Choose at least one trigger.")
         if data.get("on_frequency"):
             for name in ("frequency_count", "frequency_minutes"):

@@ -43,6 +43,13 @@ class NotificationRule(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(1440)],
     )
     on_every_event = models.BooleanField("every event", default=False)
+    # User feedback (the feedback app) on an issue of the project, sent through
+    # events.signals.feedback_received. The reporter's email is personal data: members'
+    # emails show it, webhooks only with feedback_email_in_webhook.
+    on_feedback = models.BooleanField("a user sends feedback about an issue", default=False)
+    feedback_email_in_webhook = models.BooleanField(
+        "include the reporter's email in webhooks", default=False
+    )
     # Filters: all that are set must match the issue and its newest event.
     min_level = models.CharField(max_length=10, choices=Level.choices, blank=True, default="")
     environments = models.JSONField(default=list, blank=True)
@@ -84,6 +91,8 @@ class NotificationRule(models.Model):
             out.append(f"{self.frequency_count} events in {self.frequency_minutes} min")
         if self.on_every_event:
             out.append("every event")
+        if self.on_feedback:
+            out.append("user feedback")
         return out
 
 
@@ -139,6 +148,7 @@ class Delivery(models.Model):
         REGRESSION = "regression", "regression"
         FREQUENCY = "frequency", "frequency"
         EVENT = "event", "event"
+        FEEDBACK = "feedback", "user feedback"
 
     # A deleted rule keeps its deliveries (the issue's history), by name.
     rule = models.ForeignKey(
@@ -153,6 +163,8 @@ class Delivery(models.Model):
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="alert_deliveries")
     event_id = models.CharField(max_length=32, blank=True, default="")
     reason = models.CharField(max_length=16, choices=Reason.choices)
+    # For feedback: what the user wrote (message, name, url; email only where it may go).
+    feedback = models.JSONField(default=dict, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     target = models.CharField(max_length=500)
     # Set for project members, so the mail can carry their own unsubscribe link.

@@ -2,12 +2,17 @@
 
 from .evaluate import outcome_dicts
 from .models import NotificationRule
-from .tasks import evaluate_batch
+from .tasks import evaluate_batch, evaluate_feedback
 
 
 def on_batch_stored(sender, *, outcomes, **kwargs) -> None:
     if outcomes:
         evaluate_batch.delay(outcome_dicts(outcomes))
+
+
+def on_feedback_received(sender, *, feedback, **kwargs) -> None:
+    if feedback:
+        evaluate_feedback.delay(feedback)
 
 
 def create_default_rule(project) -> NotificationRule:

@@ -17,6 +17,13 @@ def evaluate_batch(outcomes: list[dict]) -> None:
         send_delivery.delay(delivery_id)
 
 
+@shared_task(ignore_result=True, autoretry_for=TRANSIENT_DB, retry_backoff=True, max_retries=5)
+def evaluate_feedback(feedback: list[dict]) -> None:
+    """Rules with the feedback trigger against new feedback on issues."""
+    for delivery_id in evaluate.evaluate_feedback(feedback):
+        send_delivery.delay(delivery_id)
+
+
 def backoff(retries: int) -> float:
     return min(settings.ALERTS_RETRY_BASE_SECONDS * 2**retries, 3600)
 

@@ -13,3 +13,8 @@ issue_unignored = Signal()  # an ignored issue passed its duration or event coun
 # (issue, project, new event count and ids, created/regressed/unignored). Frequency and
 # every-event notification rules hang off this one.
 batch_stored = Signal()
+
+# Feedback (the feedback app) that is on an issue, new or newly attached: `feedback`, a list
+# of plain dicts (id, project_id, issue_id, event_id, message, name, email, url). Sent after
+# commit; notification rules with a feedback trigger hang off it.
+feedback_received = Signal()

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from events import items
 from events.queue import QueuedPayload
 from events.wire import compression
 from events.wire.auth import Auth, extract_auth, parse_dsn
@@ -140,8 +141,13 @@ class _Reader:
         if len(envelope.items) > 1 or (envelope.items and envelope.items[0].type != "event"):
             outcomes.envelope_items(key.project_id, envelope.items)  # what is not stored
         item = envelope.event_item()
-        if item is None:  # sessions, client reports, transactions...: accepted, not stored
-            return None
+        if item is None:
+            if taken := items.routed(envelope.items):  # check-ins, feedback: for their apps
+                items.check(taken)  # a bad one is refused with its reason, nothing queued
+                return self._payload(self.event_id)
+            return None  # sessions, client reports, transactions...: accepted, not stored
+        # With an event, other items are not checked here: a bad one must not cost the
+        # event; the worker keeps it as a FailedPayload with the reason.
         # SDKs put the event id in the envelope's header; the event's own is the fallback.
         event_id = check_event_json(item.payload, want_id=self.event_id is None)
         return self._payload(self.event_id or event_id)

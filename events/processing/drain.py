@@ -16,7 +16,7 @@ import orjson
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, transaction
 
-from events import signals
+from events import items, signals
 from events.models import FailedPayload
 from events.queue import Message, get_queue
 from events.wire.inbound_filters import Filters
@@ -63,11 +63,12 @@ def _live_projects(messages: list[Message]) -> dict[int, Filters | None]:
     return {row[0]: _filters(*row[1:]) for row in rows}
 
 
-def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict]:
+def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict, list]:
     """Pure work, done before the transaction so write locks are held only for writing.
-    Returns the prepared events, the failed messages with their reasons, and the outcome
-    counts of the filtered and invalid ones (outcomes.tally keys)."""
-    prepared, failed, counts = [], [], {}
+    Returns the prepared events, the failed messages with their reasons, the outcome
+    counts of the filtered and invalid ones (outcomes.tally keys), and the items other apps
+    take (check-ins, feedback; events/items.py)."""
+    prepared, failed, counts, routed = [], [], {}, []
 
     def count(payload, outcome: str, reason: str) -> None:
         key = (payload.project_id, tally.hour_of(payload.received), "error", outcome, reason)
@@ -84,7 +85,11 @@ def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict]:
             failed.append((message, f"project {message.payload.project_id} no longer exists"))
             continue
         try:
-            prepared.append(prepare.prepare(message.payload, live[message.payload.project_id]))
+            taken: list[items.RoutedItem] = []
+            event = prepare.prepare(message.payload, live[message.payload.project_id], taken)
+            if event is not None:
+                prepared.append(event)
+            routed += taken
         except prepare.Filtered as exc:
             count(message.payload, Outcomes.FILTERED, exc.reason)
         except Refusal as exc:
@@ -94,7 +99,7 @@ def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict]:
             log.exception("could not prepare event %s", message.payload.event_id)
             failed.append((message, f"{type(exc).__name__}: {exc}"))
             count(message.payload, Outcomes.INVALID, "internal_error")
-    return prepared, failed, counts
+    return prepared, failed, counts, routed
 
 
 def _count_accepted(prepared: list, outcomes: list[store.Outcome], counts: dict) -> dict:
@@ -149,8 +154,47 @@ def _store(prepared: list[prepare.PreparedEvent], counts: dict) -> list[store.Ou
         return outcomes
 
 
-def _emit(outcomes: list[store.Outcome]) -> None:
-    """After commit and ack: a failing receiver (say, a broker hiccup while it queues a
+def _handle(handler, group: list[items.RoutedItem]) -> list[store.Outcome]:
+    with transaction.atomic():  # a savepoint: a failing handler undoes only its own writes
+        return handler(group)
+
+
+def _hand_on(routed: list[items.RoutedItem]) -> list[store.Outcome]:
+    """Routed items to their apps' handlers, by type. A handler that fails on a group is
+    given its items one by one, and an item it still fails on is kept as a FailedPayload:
+    the rest of the batch is stored."""
+    by_type: dict[str, list[items.RoutedItem]] = {}
+    for item in routed:
+        by_type.setdefault(item.type, []).append(item)
+    outcomes = []
+    for item_type, group in by_type.items():
+        handler = items.handler_for(item_type)
+        if handler is None:
+            continue
+        try:
+            outcomes += _handle(handler, group)
+            continue
+        except TRANSIENT:
+            raise
+        except Exception:
+            log.exception("could not hand on %s items; trying them one by one", item_type)
+        for item in group:
+            try:
+                outcomes += _handle(handler, [item])
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                log.exception("could not hand on a %s item", item_type)
+                FailedPayload.objects.create(
+                    project_id=item.project_id, meta=b"", body=item.payload,
+                    reason=f"{item_type}: {type(exc).__name__}: {exc}"[:2000],
+                )  # fmt: skip
+    return outcomes
+
+
+def emit(outcomes: list[store.Outcome]) -> None:
+    """The signals for stored outcomes (also for issues other apps raise, events/synthetic.py).
+    After commit and ack: a failing receiver (say, a broker hiccup while it queues a
     notification) is logged and never undoes or repeats the stored batch."""
     sent = []
     for outcome in outcomes:
@@ -174,7 +218,9 @@ def _read() -> list[Message]:
     return get_queue().read(settings.INGEST_BATCH_SIZE, settings.INGEST_VISIBILITY_TIMEOUT)
 
 
-def _write(messages: list[Message], prepared: list, failed: list, counts: dict) -> None:
+def _write(
+    messages: list[Message], prepared: list, failed: list, counts: dict, routed: list = ()
+) -> None:
     """Store a prepared batch in one transaction, then ack it, then tell the receivers."""
     with transaction.atomic():
         for message, reason in failed:
@@ -182,8 +228,10 @@ def _write(messages: list[Message], prepared: list, failed: list, counts: dict) 
         counts = dict(counts)
         outcomes = _store(prepared, counts)
         tally.fold(_count_accepted(prepared, outcomes, counts))  # exact: in the same commit
+        if routed:  # after the events: feedback finds the event it is about in this batch
+            outcomes += _hand_on(routed)
     get_queue().ack([m.id for m in messages])
-    _emit(outcomes)
+    emit(outcomes)
 
 
 def process_batch() -> int:
@@ -208,11 +256,13 @@ class _Writer:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
-    def submit(self, messages: list[Message], prepared: list, failed: list, counts: dict) -> None:
+    def submit(
+        self, messages: list[Message], prepared: list, failed: list, counts: dict, routed: list
+    ) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="drain-writer", daemon=True)
             self._thread.start()
-        self._jobs.put((messages, prepared, failed, counts))
+        self._jobs.put((messages, prepared, failed, counts, routed))
 
     def _run(self) -> None:
         try:

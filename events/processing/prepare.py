@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from events import fields
+from events import fields, items
 from events.queue import QueuedPayload
 from events.wire import compression
 from events.wire.envelope import MAX_ENVELOPE_BYTES, parse_envelope
@@ -64,13 +64,25 @@ def _parse_event(data: bytes) -> tuple[dict, bool]:
     return value, True
 
 
-def decode(payload: QueuedPayload) -> tuple[dict, bool]:
+def decode(payload: QueuedPayload, routed: list | None = None) -> tuple[dict, bool] | None:
     """The raw event dict inside a queued body, and whether orjson parsed it (then it is
-    JSON-safe as it is). Raises Refusal."""
+    JSON-safe as it is). Raises Refusal. With a `routed` list, an envelope's items that
+    other apps take (events/items.py) are added to it, and an envelope of only such items
+    has no event: None."""
     if payload.kind == "envelope":
         data = compression.decompress(payload.body, payload.content_encoding, MAX_ENVELOPE_BYTES)
-        item = parse_envelope(data).event_item()
+        envelope = parse_envelope(data)
+        item = envelope.event_item()
+        # An envelope of just its event (the usual one) cannot carry other items: no look.
+        if routed is not None and (item is None or len(envelope.items) > 1):
+            routed.extend(
+                items.RoutedItem(payload.project_id, payload.received, envelope.header,
+                                 taken.header, taken.payload)
+                for taken in items.routed(envelope.items)
+            )  # fmt: skip
         if item is None:
+            if routed:
+                return None
             raise Refusal("bad_envelope", "envelope has no event item")
         return _parse_event(item.payload)
     data = compression.decompress(payload.body, payload.content_encoding, MAX_EVENT_BYTES)
@@ -92,10 +104,16 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def prepare(payload: QueuedPayload, filters: Filters | None = None) -> PreparedEvent:
-    """Raises Refusal for a payload that cannot be stored, Filtered for one the project's
-    inbound filters drop (checked before grouping)."""
-    raw, trusted = decode(payload)
+def prepare(
+    payload: QueuedPayload, filters: Filters | None = None, routed: list | None = None
+) -> PreparedEvent | None:
+    """The event to store; None for an envelope of only items other apps take, which are
+    added to `routed` (see decode). Raises Refusal for a payload that cannot be stored,
+    Filtered for one the project's inbound filters drop (checked before grouping)."""
+    decoded = decode(payload, routed)
+    if decoded is None:
+        return None
+    raw, trusted = decoded
     event = normalize.normalize_event(
         raw, received=payload.received, event_id=payload.event_id, client_ip=payload.client_ip,
         trusted=trusted,

@@ -15,7 +15,7 @@ from .refusal import Refusal, too_large
 
 MAX_ENVELOPE_BYTES = 20 * 1024 * 1024  # whole envelope, decompressed
 MAX_ENVELOPE_ITEMS = 100
-_SIZE_CAPPED_ITEMS = ("event", "transaction", "feedback")
+_SIZE_CAPPED_ITEMS = ("event", "transaction", "feedback", "user_report", "check_in")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ REASONS: dict[str, Reason] = {
     "bad_project": Reason(400, "the project is not a project id"),
     "bad_notice": Reason(400, "an Airbrake notice of the wrong shape"),
     "bad_xml": Reason(422, "an Airbrake v2 notice that is not well-formed XML"),
+    "bad_checkin": Reason(400, "a cron check-in or its monitor_config is invalid"),
+    "bad_feedback": Reason(400, "user feedback of the wrong shape"),
     "too_large": Reason(413, "datagram, body or decoded event over the size limit"),
     "method_not_allowed": Reason(405, "the endpoint takes another HTTP method"),
     # Who sends it.

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.models import ApiToken
+from monitors.models import Monitor
 from projects.models import Membership
 from releases.models import Release
 from tests.support.factories import (
@@ -69,8 +70,9 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
                    message_event(), python_error(type_="KeyError"))  # fmt: skip
     scratch_project = ProjectFactory(organization=scratch, slug="backend")
     scratch_issue = store(scratch_project, python_error())[0]
+    Monitor.objects.create(project=project, slug="nightly", name="nightly")
     _row, token = ApiToken.issue(user, scopes=["read", "write", "admin"])
-    ids = {"org_slug": "acme", "project_slug": "backend", "issue_id": issues[0].pk,
+    ids = {"monitor_slug": "nightly", "org_slug": "acme", "project_slug": "backend", "issue_id": issues[0].pk,
            "event_id": issues[0].last_event_id, "key_id": project.keys.get().public_key,
            "member_id": own.pk, "rule_id": project.alert_rules.get().pk,
            "filter_id": "localhost"}  # fmt: skip

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class MonitorsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "monitors"
+    verbose_name = "Cron monitors"
+
+    def ready(self):
+        from events import items
+
+        from . import checkin_wire, checkins
+
+        # check_in envelope items reach us from the worker's batch (events/items.py).
+        items.register("check_in", checkins.handle_items, checkin_wire.parse)
