@@ -14,9 +14,6 @@ from urllib.parse import unquote_to_bytes
 
 import orjson
 from django.conf import settings
-from symbolic.exceptions import SymbolicError
-from symbolic.sourcemap import SourceMapView
-from symbolic.sourcemapcache import SourceMapCache
 
 from . import storage
 
@@ -49,6 +46,10 @@ class Mapper:
             if isinstance(info, dict):
                 self.ignored = _ignored_sources(info)
         self.size = len(map_bytes) + len(source or b"")
+        # Imported on the first map: processes that never map a frame never load the library.
+        from symbolic.sourcemap import SourceMapView
+        from symbolic.sourcemapcache import SourceMapCache
+
         try:
             if source is not None:
                 self.cache = SourceMapCache.from_bytes(source, map_bytes)
@@ -56,7 +57,7 @@ class Mapper:
             else:
                 self.cache = None
                 self.view = SourceMapView.from_json_bytes(map_bytes)
-        except (SymbolicError, Exception) as exc:  # the parser's message, whatever its class
+        except Exception as exc:  # symbolic's errors carry the parser's message
             raise MapError(str(exc) or exc.__class__.__name__) from None
 
     def lookup(self, line: int, col: int) -> Token | None:
