@@ -54,6 +54,8 @@ def payload(*, issue, project, reason_label: str, rule_name: str, issue_url: str
             "count": issue.times_seen,
             "first_seen": issue.first_seen.isoformat(),
             "last_seen": issue.last_seen.isoformat(),
+            "first_release": issue.first_release or None,
+            "last_release": issue.last_release or None,  # a regression's release
             "url": issue_url,
         },
     }

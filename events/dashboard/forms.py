@@ -39,7 +39,7 @@ class IssueFilterForm(forms.Form):
 
 
 class TriageForm(forms.Form):
-    ACTIONS = ("resolve", "resolve_next", "unresolve", "ignore", "assign")
+    ACTIONS = ("resolve", "resolve_next", "resolve_in", "unresolve", "ignore", "assign")
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     release = forms.CharField(required=False, max_length=200, strip=True)  # resolve in it
     minutes = forms.IntegerField(required=False, min_value=1, max_value=triage.MAX_IGNORE_MINUTES)

@@ -145,6 +145,11 @@ def _apply(request, issue_ids: list[int], organization_ids: set[int]) -> int:
         return 0
     action, data = form.cleaned_data["action"], form.cleaned_data
     if action == "resolve":
+        return triage.resolve(issue_ids, request.user)
+    if action == "resolve_in":
+        if not data["release"]:
+            messages.error(request, "Name the release to resolve in.")
+            return 0
         return triage.resolve(issue_ids, request.user, in_release=data["release"])
     if action == "resolve_next":
         return triage.resolve(issue_ids, request.user, in_next_release=True)

@@ -29,7 +29,7 @@ def test_a_new_issue_posts_json_with_a_slack_text(
         "id": issue.pk, "title": "ValueError: <@channel> & <b>", "culprit": issue.culprit,
         "level": "error", "status": "unresolved", "count": 1,
         "first_seen": issue.first_seen.isoformat(), "last_seen": issue.last_seen.isoformat(),
-        "url": url,
+        "first_release": "shop@1.2", "last_release": "shop@1.2", "url": url,
     }  # fmt: skip
     assert body["project"] == {"id": project.pk, "slug": "backend", "name": "Backend"}
     assert body["reason"] == "new issue" and body["rule"] == "hook"

@@ -88,7 +88,7 @@ def test_resolve_in_next_release_and_in_a_release_from_the_dashboard(
     [issue] = store_events(project, python_error(release="1.0.0"))
     client.force_login(bob)
     action = reverse("events:issue-action", args=[issue.pk])
-    client.post(action, {"action": "resolve", "release": "1.1.0"})
+    client.post(action, {"action": "resolve_in", "release": "1.1.0"})
     issue.refresh_from_db()
     assert (issue.status, issue.resolved_in_release) == ("resolved", "1.1.0")
     assert "in 1.1.0" in client.get(reverse("events:issue", args=[issue.pk])).content.decode()
@@ -98,6 +98,15 @@ def test_resolve_in_next_release_and_in_a_release_from_the_dashboard(
     assert (issue.resolved_in_release, issue.resolved_in_next_release) == ("1.0.0", True)
     page = client.get(reverse("events:issue", args=[issue.pk])).content.decode()
     assert "in the next release after 1.0.0" in page
+    client.post(action, {"action": "unresolve"})
+    bulk = reverse("events:bulk")
+    answer = client.post(
+        bulk, {"action": "resolve_in", "release": "", "issue": [issue.pk]}, follow=True
+    )
+    assert "Name the release to resolve in." in answer.content.decode()
+    assert Issue.objects.get(pk=issue.pk).status == "unresolved"
+    client.post(bulk, {"action": "resolve_in", "release": "web@2.0", "issue": [issue.pk]})
+    assert Issue.objects.get(pk=issue.pk).resolved_in_release == "web@2.0"
 
 
 def test_release_and_first_release_in_the_search_language(client, bob, project, store_events):

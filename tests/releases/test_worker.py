@@ -136,3 +136,30 @@ def test_resolve_in_a_release_not_seen_yet_keeps_current_releases_out(store_even
     triage.resolve([issue.pk], alice, in_release="future-build")
     store_events(project, at(2, release="deadbeef"))  # older than a release not seen yet
     assert resolved(issue).status == Issue.Status.RESOLVED
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent writers")
+def test_concurrent_batches_naming_the_same_new_releases_make_each_once_with_exact_counts(
+    ingest_queue,
+):
+    from events.processing import prepare
+    from tests.events.processing.test_store import _payload, _store_concurrently
+
+    project = ProjectFactory()
+    versions = ("1.0.0", "1.0.1", "abc")
+    batches = [
+        [
+            prepare.prepare(
+                _payload(project, python_error(type_=f"E{n % 5}", release=versions[(i + n) % 3]))
+            )
+            for n in range(30)
+        ]
+        for i in range(4)
+    ]
+    _outcomes, errors = _store_concurrently(batches)
+    assert errors == []
+    links = ReleaseProject.objects.filter(project=project).select_related("release")
+    assert sorted(link.release.version for link in links) == sorted(versions)
+    assert sum(link.events for link in links) == 120
+    assert sum(link.new_groups for link in links) == 5  # five issues, each new in one release
