@@ -4,7 +4,6 @@ release's files endpoint, keyed by the version string. The frames of an event of
 release are then mapped by release + URL."""
 
 import pytest
-from django.urls import Resolver404, resolve
 
 from api.models import ApiToken
 from projects.models import Membership
@@ -18,20 +17,7 @@ from tests.support.factories import (
     UserFactory,
 )
 
-
-def _releases_api() -> bool:
-    """2.x first creates the release: the releases API (issue 16's other half)."""
-    try:
-        resolve("/api/0/projects/acme/web/releases/")
-    except Resolver404:
-        return False
-    return True
-
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not _releases_api(), reason="the releases API is not on this branch"),
-]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
