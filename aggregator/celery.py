@@ -54,5 +54,7 @@ def _own_process_group(**_kwargs) -> None:
     # until SIGKILL. In groups of their own they finish it and leave when the main process
     # closes the pool (or, if it dies, when their pipe to it closes). Only where asked for
     # (the Procfile): a crash that kills the worker's group should still take them along.
-    if settings.WORKER_CHILDREN_OWN_GROUP:
+    # The solo pool sends this signal in the main process, which honcho made a session (and
+    # group) leader: it has its own group already, and setpgid would fail (EPERM).
+    if settings.WORKER_CHILDREN_OWN_GROUP and os.getpgid(0) != os.getpid():
         os.setpgid(0, 0)

@@ -263,7 +263,13 @@ SPECTACULAR_SETTINGS = {
         "RuleMatchEnum": "api.rule_serializers.MATCH",
         "RuleStatusEnum": "api.rule_serializers.RULE_STATUS",
         "DeliveryStatusEnum": "alerts.models.Delivery.Status",
+        "MemberRoleEnum": "api.member_views.ROLES",  # role and orgRole: one name
     },
+    # A summary on every operation for the docs page (api/summaries.py), after the default.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.summaries.add_summaries",
+    ],
 }
 
 LOGIN_URL = "login"

@@ -65,7 +65,7 @@ def test_the_readme_walks(clone):
         "WEB_PORT": str(port),
         "UDP_BIND": f"127.0.0.1:{udp}",
         "WEB_WORKERS": "1",
-        "WORKER_CONCURRENCY": "1",
+        "WORKER_POOL": "solo",  # no prefork children in process groups of their own to orphan
     }
 
     def shell(block: str, **subs) -> subprocess.CompletedProcess:
