@@ -203,7 +203,7 @@ CELERY_BEAT_SCHEDULE["expire-events"] = {
 }
 CLEANUP_BATCH_SIZE = env.int("CLEANUP_BATCH_SIZE", default=1000)
 # Share of the time a cleanup spends deleting (it pauses between batches): 1 = no pauses.
-CLEANUP_DUTY = env.float("CLEANUP_DUTY", default=0.5)
+CLEANUP_DUTY = env.float("CLEANUP_DUTY", default=0.2)
 EVENTS_PER_ISSUE = env.int("EVENTS_PER_ISSUE", default=1000)
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

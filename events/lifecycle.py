@@ -3,8 +3,9 @@
 Every delete here is a short transaction of at most `batch` events, so neither ingest nor the
 dashboard waits on a long lock, and each batch takes the stored counts of the issues it
 touched down by exactly what it deleted (`Issue.stored_count`; `times_seen` and tag counts
-are history and stay; hourly counts older than the retention go, as charts end there). Issues are locked last and in id order, as the batch write
-(`processing/store.py`) does, so the two never deadlock.
+are history and stay; hourly counts older than the retention go, as charts end there).
+Issues are locked last and in id order, as the batch write (`processing/store.py`) does,
+so the two never deadlock. Between batches a cleanup pauses (`CLEANUP_DUTY`).
 
 Events go by their own timestamp through the (issue, timestamp) index the issue page already
 uses, so retention costs no index on the write path. An issue whose last event is older

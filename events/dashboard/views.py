@@ -210,6 +210,19 @@ def bulk_action(request):
 
 @login_required
 @require_POST
+def issue_delete(request, issue_id):
+    """Delete an issue: gone at once with its counts, its events in the background."""
+    issue = access.get_for_member_or_404(
+        Issue.objects.select_related("project__organization"), request.user, pk=issue_id
+    )
+    project = issue.project
+    triage.delete([issue.pk])
+    messages.success(request, "Issue deleted; its events are being removed.")
+    return redirect("events:project-issues", project.organization.slug, project.slug)
+
+
+@login_required
+@require_POST
 def project_delete(request, org_slug, project_slug):
     """Delete a project (a button of its settings page, in `projects`): gone at once, its
     events deleted in the background (events/lifecycle.py)."""

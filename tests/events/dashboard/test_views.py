@@ -199,3 +199,18 @@ def test_issue_page_says_how_many_events_are_stored_of_those_seen(
     issue = store_events(project, python_error(type_="KeyError"))[0]
     page = client.get(reverse("events:issue", args=[issue.pk])).content.decode()
     assert "events stored of" not in page
+
+
+def test_delete_an_issue_from_its_page(
+    client, bob, charlie, project, store_events, django_capture_on_commit_callbacks
+):
+    issue = store_events(project, python_error(), python_error())[0]
+    client.force_login(charlie)  # another organization's: not even there
+    assert client.post(reverse("events:issue-delete", args=[issue.pk])).status_code == 404
+    client.force_login(bob)
+    assert "Delete" in client.get(reverse("events:issue", args=[issue.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("events:issue-delete", args=[issue.pk]), follow=True)
+    assert "Issue deleted" in response.content.decode()
+    assert not Issue.objects.filter(pk=issue.pk).exists()
+    assert not Event.objects.filter(issue_id=issue.pk).exists()
