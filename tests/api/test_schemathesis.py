@@ -87,4 +87,4 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     )  # fmt: skip
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report + live_stack.log_text()
-    assert "Tested: 41" in run.stdout, report
+    assert "Tested: 48" in run.stdout, report  # 41 + stats_v2, filters (4), quotas (2)
