@@ -64,8 +64,15 @@ class FilterInput(drf.Serializer):
     subfilters = drf.ListField(child=drf.CharField(max_length=64), required=False, max_length=20)
 
 
+class FilterSerializer(drf.Serializer):
+    id = drf.CharField()
+    active = drf.BooleanField()
+    description = drf.CharField()
+    name = drf.CharField()
+
+
 class ProjectFilters(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(responses={200: FilterSerializer(many=True), **ERRORS})
     def get(self, request, org_slug, project_slug):
         project = access.project_or_404(request.user, org_slug, project_slug)
         return Response(_filter_list(project))
