@@ -17,3 +17,4 @@ class FeedbackConfig(AppConfig):
         # Feedback sent before its event: linked once the event is stored.
         signals.batch_stored.connect(receivers.on_batch_stored, dispatch_uid="feedback-attach")
         panels.register(views.issue_panel)
+        panels.register_project_link("Feedback", "feedback:list")

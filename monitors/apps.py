@@ -8,8 +8,10 @@ class MonitorsConfig(AppConfig):
 
     def ready(self):
         from events import items
+        from events.dashboard import panels
 
         from . import checkin_wire, checkins
 
         # check_in envelope items reach us from the worker's batch (events/items.py).
         items.register("check_in", checkins.handle_items, checkin_wire.parse)
+        panels.register_project_link("Monitors", "monitors:list")

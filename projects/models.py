@@ -128,6 +128,13 @@ class Project(models.Model):
         creating = self._state.adding
         if not self.slug:
             self.slug = slugify(self.name)[:100] or "project"
+        if not creating and kwargs.get("update_fields") is None:
+            # The short-id counter belongs to the worker (events/shortids.py): a stale copy
+            # saved from a form or the admin must not set it back.
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "issue_counter"
+            ]  # fmt: skip
         with transaction.atomic():
             super().save(*args, **kwargs)
             if creating and not self.keys.exists():

@@ -30,7 +30,7 @@ def for_issue(request, issue) -> list[Panel]:
 
 
 # Buttons other apps add to a project's issue list header: (label, URL name taking the
-# organization and project slugs). The releases app adds its "Releases" page this way.
+# organization and project slugs): releases, stats, monitors and feedback add theirs this way.
 project_links: list[tuple[str, str]] = []
 
 
