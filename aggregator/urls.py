@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/0/", include("api.urls")),  # the Sentry-style REST API
     path("settings/tokens/", include("api.token_urls")),  # personal API tokens
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),  # before Django's: the throttled reset
     path("accounts/", include("django.contrib.auth.urls")),
     path("notifications/", include("digests.urls")),
     path("", include("alerts.urls")),
