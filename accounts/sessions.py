@@ -12,6 +12,7 @@ from django.dispatch import receiver
 
 from projects.models import Membership
 
+from . import twofactor
 from .models import SessionRecord
 from .throttle import client_ip
 
@@ -25,6 +26,7 @@ def _record(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
     request.session["_renewed"] = int(time.time())  # IdleSessionMiddleware's clock
+    request.session[twofactor.PENDING] = twofactor.pending_for(user)
     if request.session.session_key is None:
         request.session.save()
     SessionRecord.objects.update_or_create(
@@ -57,3 +59,13 @@ def end_sessions(user_id: int, *, keep: str | None = None) -> int:
 @receiver(post_delete, sender=Membership)
 def _membership_removed(sender, instance, **kwargs):
     end_sessions(instance.user_id)
+
+
+def end_sessions_without_2fa(org, *, keep: str | None = None) -> None:
+    """When an organization starts requiring two-factor: its members without it sign in
+    again (and are then sent to set it up)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with_2fa = TOTPDevice.objects.filter(confirmed=True).values("user_id")
+    for user_id in org.memberships.exclude(user_id__in=with_2fa).values_list("user_id", flat=True):
+        end_sessions(user_id, keep=keep)

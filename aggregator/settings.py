@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "alerts",
     "api",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
 ]
 
@@ -81,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.IdleSessionMiddleware",
     "accounts.middleware.PrivatePagesMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "aggregator.csp.ContentSecurityPolicyMiddleware",
@@ -315,6 +319,8 @@ PASSWORD_RESET_LIMIT = env("PASSWORD_RESET_LIMIT", default="5/hour")
 # A session ends after this long without a request (accounts.middleware.IdleSessionMiddleware
 # renews it at most once a minute).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=14 * 24 * 60) * 60
+# Two-factor (django-otp): the name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Aggregator")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

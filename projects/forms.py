@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 
-from .models import Membership, Project, ProjectKey
+from .models import Membership, Organization, Project, ProjectKey
 
 PLATFORMS = [
     ("python", "Python"), ("javascript", "JavaScript (browser)"), ("node", "Node.js"),
@@ -68,3 +68,22 @@ class AddMemberForm(forms.Form):
             raise forms.ValidationError("This person is already a member.")
         self.existing_user = user
         return email
+
+
+class SignInRulesForm(forms.ModelForm):
+    """What owners require of members' sign-ins (accounts/ enforces it)."""
+
+    class Meta:
+        model = Organization
+        fields = ["require_2fa", "require_sso", "sso_join_domain"]
+        labels = {
+            "require_2fa": "Require two-factor sign-in",
+            "require_sso": "Require single sign-on (members sign in through the identity provider only)",
+            "sso_join_domain": "Join people who sign in through SSO with a verified email of this domain",
+        }
+
+    def clean_sso_join_domain(self):
+        domain = self.cleaned_data["sso_join_domain"].strip().lower().lstrip("@")
+        if domain and ("." not in domain or " " in domain or "@" in domain):
+            raise forms.ValidationError("Enter a domain name such as example.com.")
+        return domain

@@ -16,6 +16,12 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Sign-in rules the owners set (accounts/): members without two-factor are sent to set it
+    # up first; with require_sso, members sign in through the identity provider only.
+    require_2fa = models.BooleanField(default=False)
+    require_sso = models.BooleanField(default=False)
+    # People who sign in through SSO with a verified email of this domain join as members.
+    sso_join_domain = models.CharField(max_length=253, blank=True, default="")
 
     def __str__(self) -> str:
         return self.name

@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import access, members
-from .forms import AddMemberForm, KeyForm, ProjectForm
-from .models import ProjectKey
+from .forms import AddMemberForm, KeyForm, ProjectForm, SignInRulesForm
+from .models import Membership, ProjectKey
 
 
 @login_required
@@ -19,7 +20,33 @@ def organization(request, org_slug):
         "members": org.memberships.select_related("user").order_by("user__username"),
         "projects": org.projects.order_by("name"),
         "form": AddMemberForm(organization=org),
+        "rules_form": SignInRulesForm(instance=org) if membership.role == "owner" else None,
     })  # fmt: skip
+
+
+@login_required
+@require_POST
+def sign_in_rules(request, org_slug):
+    from accounts import twofactor
+    from accounts.sessions import end_sessions_without_2fa
+
+    membership = access.membership_or_404(request.user, org_slug)
+    if membership.role != Membership.Role.OWNER:
+        raise PermissionDenied("Only owners set the sign-in rules.")
+    org = membership.organization
+    was_required = org.require_2fa
+    form = SignInRulesForm(request.POST, instance=org)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("projects:organization", org.slug)
+    org = form.save()
+    if org.require_2fa and not was_required:
+        # Members without two-factor sign in again, and are sent to set it up first.
+        end_sessions_without_2fa(org, keep=request.session.session_key)
+        if not twofactor.enabled(request.user):
+            request.session[twofactor.PENDING] = "setup"
+    messages.success(request, "Sign-in rules saved.")
+    return redirect("projects:organization", org.slug)
 
 
 @login_required
