@@ -25,6 +25,7 @@ class MemberInput(drf.Serializer):
     role = drf.ChoiceField(choices=ROLES, required=False, help_text="Older name of orgRole.")
 
 
+@access.rule(GET="viewer", POST="admin")
 class OrganizationMembers(APIView):
     required_scopes = {"POST": "admin"}
 
@@ -60,6 +61,7 @@ class OrganizationMembers(APIView):
         return Response(serializers.MemberSerializer(added).data, status=status.HTTP_201_CREATED)
 
 
+@access.rule(GET="viewer", PUT="admin", DELETE="admin")
 class OrganizationMemberDetail(APIView):
     required_scopes = {"DELETE": "admin"}
 

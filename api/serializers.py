@@ -92,11 +92,17 @@ class ProjectSerializer(serializers.Serializer):
     features = serializers.ListField(child=serializers.CharField(), default=list, read_only=True)
     organization = OrganizationRefSerializer()
     team = serializers.SerializerMethodField()
-    teams = serializers.ListField(child=serializers.DictField(), default=list, read_only=True)
+    teams = serializers.SerializerMethodField()
 
     @extend_schema_field({"type": "object", "nullable": True})
-    def get_team(self, project) -> None:
-        return None
+    def get_team(self, project) -> dict | None:
+        teams = self.get_teams(project)
+        return teams[0] if teams else None
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    def get_teams(self, project) -> list[dict]:
+        """The project's teams (list views prefetch them)."""
+        return [{"id": str(t.pk), "slug": t.slug, "name": t.name} for t in project.teams.all()]
 
 
 class AssigneeSerializer(serializers.Serializer):

@@ -32,6 +32,7 @@ class Membership(models.Model):
         OWNER = "owner", "Owner"
         ADMIN = "admin", "Admin"
         MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer (read only)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -51,6 +52,25 @@ class Membership(models.Model):
         return f"{self.user} in {self.organization} ({self.role})"
 
 
+class Team(models.Model):
+    """A group of members; a member who is not an owner or admin sees the projects of their
+    teams (and projects that belong to no team). Access rules: projects/access.py."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    members = models.ManyToManyField(Membership, related_name="teams", blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="unique_team_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Project(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="projects"
@@ -59,6 +79,7 @@ class Project(models.Model):
     slug = models.SlugField(max_length=100)
     platform = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
+    teams = models.ManyToManyField(Team, related_name="projects", blank=True)
     rate_limit_per_minute = models.PositiveIntegerField(
         null=True,
         blank=True,

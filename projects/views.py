@@ -11,6 +11,7 @@ from .forms import AddMemberForm, KeyForm, ProjectForm, SignInRulesForm
 from .models import Membership, ProjectKey
 
 
+@access.rule("viewer")
 @login_required
 def organization(request, org_slug):
     membership = access.membership_or_404(request.user, org_slug)
@@ -24,6 +25,7 @@ def organization(request, org_slug):
     })  # fmt: skip
 
 
+@access.rule("owner")
 @login_required
 @require_POST
 def sign_in_rules(request, org_slug):
@@ -49,6 +51,7 @@ def sign_in_rules(request, org_slug):
     return redirect("projects:organization", org.slug)
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def add_member(request, org_slug):
@@ -73,6 +76,7 @@ def add_member(request, org_slug):
     return redirect("projects:organization", org.slug)
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def remove_member(request, org_slug, membership_id):
@@ -90,6 +94,7 @@ def remove_member(request, org_slug, membership_id):
     return redirect("projects:organization", org_slug)
 
 
+@access.rule("admin")
 @login_required
 def project_create(request, org_slug):
     org = access.membership_or_404(request.user, org_slug, admin=True).organization
@@ -101,6 +106,7 @@ def project_create(request, org_slug):
     return render(request, "projects/project_create.html", {"organization": org, "form": form})
 
 
+@access.rule("viewer")
 @login_required
 def project_setup(request, org_slug, project_slug):
     project = access.project_or_404(request.user, org_slug, project_slug)
@@ -108,6 +114,7 @@ def project_setup(request, org_slug, project_slug):
     return render(request, "projects/project_setup.html", {"project": project, "key": key})
 
 
+@access.rule("admin")
 @login_required
 def project_settings(request, org_slug, project_slug):
     project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
@@ -124,6 +131,7 @@ def project_settings(request, org_slug, project_slug):
     })  # fmt: skip
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def key_action(request, org_slug, project_slug):

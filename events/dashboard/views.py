@@ -10,6 +10,7 @@ import orjson
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +29,7 @@ from .forms import IssueFilterForm, TriageForm
 DETAIL_ISSUES = Issue.objects.select_related("project__organization", "assignee")
 
 
+@access.rule(access.USER)
 @login_required
 @require_GET
 def overview(request):
@@ -62,6 +64,7 @@ def _issue_list(request, issues, *, project=None):
     })  # fmt: skip
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def project_issues(request, org_slug, project_slug):
@@ -69,12 +72,14 @@ def project_issues(request, org_slug, project_slug):
     return _issue_list(request, Issue.objects.filter(project=project), project=project)
 
 
+@access.rule(access.USER)
 @login_required
 @require_GET
 def all_issues(request):
     return _issue_list(request, Issue.objects.filter(project__in=access.projects_for(request.user)))
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def issue_detail(request, issue_id, event_id=None):
@@ -106,6 +111,7 @@ def issue_detail(request, issue_id, event_id=None):
     })  # fmt: skip
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def event_list(request, issue_id):
@@ -116,6 +122,7 @@ def event_list(request, issue_id):
     )
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def event_json(request, issue_id, event_id):
@@ -171,23 +178,28 @@ def _back(request, default: str):
     return redirect(default)
 
 
+@access.rule("member")
 @login_required
 @require_POST
 def issue_action(request, issue_id):
     issue = access.get_for_member_or_404(
-        Issue.objects.select_related("project"), request.user, pk=issue_id
+        Issue.objects.select_related("project"), request.user, pk=issue_id, role="member"
     )
     if _apply(request, [issue.pk], {issue.project.organization_id}):
         messages.success(request, "Issue updated.")
     return _back(request, reverse("events:issue", args=[issue.pk]))
 
 
+@access.rule("member")
 @login_required
 @require_POST
 def bulk_action(request):
     ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()][:500]
-    rows = list(access.for_member(Issue.objects.filter(pk__in=ids), request.user)
+    chosen = Issue.objects.filter(pk__in=ids)
+    rows = list(access.for_member(chosen, request.user, role="member")
                 .values_list("pk", "project__organization_id"))  # fmt: skip
+    if not rows and access.for_member(chosen, request.user).exists():
+        raise PermissionDenied("Viewers may only read.")
     if not rows:
         messages.error(request, "Select at least one issue.")
     else:
