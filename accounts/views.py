@@ -8,12 +8,15 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from projects import access
+
 from . import throttle, twofactor
 
 RESET_LIMITED = "Too many password reset requests. Try again later."
 WRONG_CODE = "That code did not work. Check your device's clock, or wait a moment and try again."
 
 
+@access.rule(access.PUBLIC)
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset (it never says whether the email has an account), with a limit per
     address and per email; over it, the same refusal for every email."""
@@ -34,6 +37,7 @@ def _next(request, default="events:overview"):
     return redirect(default)
 
 
+@access.rule(access.USER)
 @login_required
 def two_factor(request):
     return render(request, "accounts/two_factor.html", {
@@ -42,6 +46,7 @@ def two_factor(request):
     })  # fmt: skip
 
 
+@access.rule(access.USER)
 @login_required
 def two_factor_setup(request):
     if request.session.get(twofactor.PENDING) == "verify":  # a password alone must not enroll
@@ -61,6 +66,7 @@ def two_factor_setup(request):
     return render(request, "accounts/two_factor_setup.html", context, status=400 if error else 200)
 
 
+@access.rule(access.USER)
 @login_required
 def two_factor_verify(request):
     if not twofactor.enabled(request.user):
@@ -73,6 +79,7 @@ def two_factor_verify(request):
     return render(request, "accounts/two_factor_verify.html", {"next": request.GET.get("next", "")})
 
 
+@access.rule(access.USER)
 @login_required
 @require_POST
 def two_factor_disable(request):
@@ -84,6 +91,7 @@ def two_factor_disable(request):
     return redirect("account-2fa")
 
 
+@access.rule(access.USER)
 @login_required
 @require_POST
 def two_factor_recovery(request):

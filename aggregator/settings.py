@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "accounts",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.log.CurrentRequest",  # who and from where, for the audit log
     "accounts.middleware.IdleSessionMiddleware",
     "accounts.middleware.PrivatePagesMiddleware",
     "accounts.middleware.TwoFactorMiddleware",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("notifications/", include("digests.urls")),
     path("", include("alerts.urls")),
+    path("", include("audit.urls")),
     path("", include("projects.urls")),  # before events: /orgs/<org>/projects/new/
     path("", include("events.dashboard.urls")),
 ]

@@ -101,8 +101,12 @@ class ProjectSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "array", "items": {"type": "object"}})
     def get_teams(self, project) -> list[dict]:
-        """The project's teams (list views prefetch them)."""
-        return [{"id": str(t.pk), "slug": t.slug, "name": t.name} for t in project.teams.all()]
+        """The project's teams (list views prefetch them), read once per project."""
+        if not hasattr(project, "_team_refs"):
+            project._team_refs = [
+                {"id": str(t.pk), "slug": t.slug, "name": t.name} for t in project.teams.all()
+            ]
+        return project._team_refs
 
 
 class AssigneeSerializer(serializers.Serializer):

@@ -1,6 +1,8 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
+from audit.api import OrganizationAuditLog
+
 from . import docs, issue_views, member_views, rule_views, views
 
 app_name = "api"
@@ -51,6 +53,11 @@ urlpatterns = [
         "organizations/<slug:org_slug>/members/<id:member_id>/",
         member_views.OrganizationMemberDetail.as_view(),
         name="organization-member",
+    ),
+    path(
+        "organizations/<slug:org_slug>/audit-logs/",
+        OrganizationAuditLog.as_view(),
+        name="organization-audit-logs",
     ),
     path(
         "organizations/<slug:org_slug>/issues/",

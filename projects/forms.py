@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 
-from .models import Membership, Organization, Project, ProjectKey
+from .models import Membership, Organization, Project, ProjectKey, Team
 
 PLATFORMS = [
     ("python", "Python"), ("javascript", "JavaScript (browser)"), ("node", "Node.js"),
@@ -87,3 +87,17 @@ class SignInRulesForm(forms.ModelForm):
         if domain and ("." not in domain or " " in domain or "@" in domain):
             raise forms.ValidationError("Enter a domain name such as example.com.")
         return domain
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name"]
+
+    def clean(self):
+        data = super().clean()
+        team = self.instance
+        team.slug = slugify(data.get("name") or "")[:100] or "team"
+        if Team.objects.filter(organization=team.organization, slug=team.slug).exists():
+            raise forms.ValidationError("A team with that name exists.")
+        return data

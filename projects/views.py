@@ -3,12 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import access, members
-from .forms import AddMemberForm, KeyForm, ProjectForm, SignInRulesForm
-from .models import Membership, ProjectKey
+from .forms import AddMemberForm, KeyForm, ProjectForm, SignInRulesForm, TeamForm
+from .models import Membership, ProjectKey, Team
 
 
 @access.rule("viewer")
@@ -19,7 +19,9 @@ def organization(request, org_slug):
     return render(request, "projects/organization.html", {
         "organization": org, "membership": membership, "is_admin": access.is_admin(membership),
         "members": org.memberships.select_related("user").order_by("user__username"),
-        "projects": org.projects.order_by("name"),
+        "projects": access.projects_for(request.user).filter(organization=org).order_by("name"),
+        "teams": org.teams.prefetch_related("members__user", "projects").order_by("name"),
+        "team_form": TeamForm(),
         "form": AddMemberForm(organization=org),
         "rules_form": SignInRulesForm(instance=org) if membership.role == "owner" else None,
     })  # fmt: skip
@@ -162,3 +164,48 @@ def key_action(request, org_slug, project_slug):
         key.delete()
         messages.success(request, "Key deleted.")
     return redirect("projects:settings", project.organization.slug, project.slug)
+
+
+@access.rule("admin")
+@login_required
+@require_POST
+def team_create(request, org_slug):
+    org = access.membership_or_404(request.user, org_slug, admin=True).organization
+    form = TeamForm(request.POST, instance=Team(organization=org))
+    if form.is_valid():
+        team = form.save()
+        messages.success(request, f"Team {team.name} created.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("projects:organization", org.slug)
+
+
+@access.rule("admin")
+@login_required
+@require_POST
+def team_action(request, org_slug, team_id):
+    """Add or remove a member or a project of a team, or delete the team."""
+    org = access.membership_or_404(request.user, org_slug, admin=True).organization
+    team = get_object_or_404(org.teams, pk=team_id)
+    action, ident = request.POST.get("action"), request.POST.get("id") or ""
+    ident = int(ident) if ident.isdigit() and len(ident) < 19 else 0
+    if action in ("add-member", "remove-member"):
+        member = org.memberships.filter(pk=ident).first()
+        if member is None:
+            messages.error(request, "No such member.")
+        else:
+            (team.members.add if action == "add-member" else team.members.remove)(member)
+            messages.success(request, f"Team {team.name} changed.")
+    elif action in ("add-project", "remove-project"):
+        project = org.projects.filter(pk=ident).first()
+        if project is None:
+            messages.error(request, "No such project.")
+        else:
+            (team.projects.add if action == "add-project" else team.projects.remove)(project)
+            messages.success(request, f"Team {team.name} changed.")
+    elif action == "delete":
+        team.delete()
+        messages.success(request, f"Team {team.name} deleted.")
+    else:
+        messages.error(request, "Unknown action.")
+    return redirect("projects:organization", org.slug)

@@ -190,7 +190,7 @@ def issue_action(request, issue_id):
     return _back(request, reverse("events:issue", args=[issue.pk]))
 
 
-@access.rule("member")
+@access.rule(access.USER)  # the issues come in the body: narrowed to where the user is a member+
 @login_required
 @require_POST
 def bulk_action(request):
