@@ -321,6 +321,8 @@ PASSWORD_RESET_LIMIT = env("PASSWORD_RESET_LIMIT", default="5/hour")
 # A session ends after this long without a request (accounts.middleware.IdleSessionMiddleware
 # renews it at most once a minute).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=14 * 24 * 60) * 60
+# An invitation link to join an organization works this many days.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 # Two-factor (django-otp): the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Aggregator")
 

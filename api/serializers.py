@@ -63,7 +63,7 @@ class MemberSerializer(serializers.Serializer):
     pending = serializers.BooleanField(default=False, read_only=True)
     expired = serializers.BooleanField(default=False, read_only=True)
     dateCreated = serializers.DateTimeField(source="created")
-    user = UserSerializer()
+    user = UserSerializer(allow_null=True)  # null for a pending invitation
 
     def get_name(self, membership) -> str:
         return membership.user.get_full_name() or membership.user.get_username()

@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from alerts.models import NotificationRule
 from api.models import ApiToken
 from events.models import Issue
-from projects.models import Membership, Organization, Project, ProjectKey, Team
+from projects.models import Invitation, Membership, Organization, Project, ProjectKey, Team
 
 from .log import record
 
@@ -78,7 +78,7 @@ def _member_deleted(sender, instance, **kwargs):
 @receiver(post_save, sender=Organization)
 def _org_saved(sender, instance, created, **kwargs):
     before = getattr(instance, "_audit_before", None)
-    fields = ("require_2fa", "require_sso", "sso_join_domain")
+    fields = ("require_2fa",)
     if before is not None and any(getattr(before, f) != getattr(instance, f) for f in fields):
         record("org.sign_in_rules", organization=instance, target=instance.slug,
                **{f: getattr(instance, f) for f in fields})  # fmt: skip
@@ -172,3 +172,16 @@ def _issue_deleted(sender, instance, **kwargs):
     org = _org_of_project(instance.project_id)
     if org is not None:
         record("issue.deleted", organization=org, target=f"#{instance.pk} {instance.title[:200]}")
+
+
+@receiver(post_save, sender=Invitation)
+def _invitation_saved(sender, instance, created, **kwargs):
+    if created:
+        action = "member.invited"
+    elif instance.revoked is not None:
+        action = "member.invitation_revoked"
+    elif instance.accepted is not None:
+        action = "member.invitation_accepted"
+    else:
+        return
+    record(action, organization=instance.organization, target=instance.email, role=instance.role)

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 
+from .invitations import open_invitations
 from .models import Membership, Organization, Project, ProjectKey, Team
 
 PLATFORMS = [
@@ -66,6 +67,8 @@ class AddMemberForm(forms.Form):
         user = get_user_model().objects.filter(email__iexact=email).order_by("pk").first()
         if user and Membership.objects.filter(user=user, organization=self.organization).exists():
             raise forms.ValidationError("This person is already a member.")
+        if user is None and open_invitations(self.organization).filter(email=email).exists():
+            raise forms.ValidationError("This address has an open invitation.")
         self.existing_user = user
         return email
 
@@ -75,18 +78,8 @@ class SignInRulesForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["require_2fa", "require_sso", "sso_join_domain"]
-        labels = {
-            "require_2fa": "Require two-factor sign-in",
-            "require_sso": "Require single sign-on (members sign in through the identity provider only)",
-            "sso_join_domain": "Join people who sign in through SSO with a verified email of this domain",
-        }
-
-    def clean_sso_join_domain(self):
-        domain = self.cleaned_data["sso_join_domain"].strip().lower().lstrip("@")
-        if domain and ("." not in domain or " " in domain or "@" in domain):
-            raise forms.ValidationError("Enter a domain name such as example.com.")
-        return domain
+        fields = ["require_2fa"]
+        labels = {"require_2fa": "Require two-factor sign-in"}
 
 
 class TeamForm(forms.ModelForm):

@@ -16,12 +16,9 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     created = models.DateTimeField(auto_now_add=True)
-    # Sign-in rules the owners set (accounts/): members without two-factor are sent to set it
-    # up first; with require_sso, members sign in through the identity provider only.
+    # A sign-in rule the owners set (accounts/): members without two-factor are sent to set
+    # it up first.
     require_2fa = models.BooleanField(default=False)
-    require_sso = models.BooleanField(default=False)
-    # People who sign in through SSO with a verified email of this domain join as members.
-    sso_join_domain = models.CharField(max_length=253, blank=True, default="")
 
     def __str__(self) -> str:
         return self.name
@@ -132,3 +129,33 @@ class ProjectKey(models.Model):
         return (
             f"{parts.scheme}://{userinfo}@{parts.netloc}{parts.path.rstrip('/')}/{self.project_id}"
         )
+
+
+class Invitation(models.Model):
+    """An emailed link to join an organization, for an address without an account here. The
+    link holds a token of which only a hash is stored; it works once, until `expires`, unless
+    revoked, and whoever opens it joins with a new account or the one they are signed in to."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    accepted = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.organization}"
+
+    @property
+    def is_open(self) -> bool:
+        from django.utils import timezone
+
+        return self.accepted is None and self.revoked is None and self.expires > timezone.now()

@@ -1,12 +1,15 @@
 """Organization pages, project creation and settings, DSN keys and members."""
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import access, members
+from . import access, invitations, members
 from .forms import AddMemberForm, KeyForm, ProjectForm, SignInRulesForm, TeamForm
 from .models import Membership, ProjectKey, Team
 
@@ -21,6 +24,7 @@ def organization(request, org_slug):
         "members": org.memberships.select_related("user").order_by("user__username"),
         "projects": access.projects_for(request.user).filter(organization=org).order_by("name"),
         "teams": org.teams.prefetch_related("members__user", "projects").order_by("name"),
+        "invitations": invitations.open_invitations(org).order_by("email"),
         "team_form": TeamForm(),
         "form": AddMemberForm(organization=org),
         "rules_form": SignInRulesForm(instance=org) if membership.role == "owner" else None,
@@ -72,7 +76,7 @@ def add_member(request, org_slug):
         messages.error(request, str(exc))
         return redirect("projects:organization", org.slug)
     if invited:
-        messages.success(request, f"Invited {email}: they were sent a link to choose a password.")
+        messages.success(request, f"Invited {email}: they were sent a link to join.")
     else:
         messages.success(request, f"Added {added.user.get_username()} to {org.name}.")
     return redirect("projects:organization", org.slug)
@@ -209,3 +213,44 @@ def team_action(request, org_slug, team_id):
     else:
         messages.error(request, "Unknown action.")
     return redirect("projects:organization", org.slug)
+
+
+@access.rule("admin")
+@login_required
+@require_POST
+def invitation_revoke(request, org_slug, invitation_id):
+    org = access.membership_or_404(request.user, org_slug, admin=True).organization
+    invitation = get_object_or_404(invitations.open_invitations(org), pk=invitation_id)
+    invitations.revoke(invitation)
+    messages.success(request, f"Invitation of {invitation.email} revoked.")
+    return redirect("projects:organization", org.slug)
+
+
+class JoinForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)
+
+
+@access.rule(access.PUBLIC)  # the token in the link is the credential
+def invitation(request, token):
+    """Join through an invitation: as the signed-in user, or with a new account."""
+    found = invitations.find_open(token)
+    if found is None:
+        return render(request, "projects/invitation.html", {"invalid": True}, status=404)
+    form = JoinForm(initial={"username": found.email})
+    if request.method == "POST" and request.user.is_authenticated:
+        invitations.accept(found, request.user)
+        messages.success(request, f"You joined {found.organization.name}.")
+        return redirect("projects:organization", found.organization.slug)
+    if request.method == "POST":
+        form = JoinForm(request.POST)
+        if form.is_valid():
+            with transaction.atomic():
+                user = form.save(commit=False)
+                user.email = found.email
+                user.save()
+                invitations.accept(found, user)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome! You joined {found.organization.name}.")
+            return redirect("projects:organization", found.organization.slug)
+    return render(request, "projects/invitation.html", {"invitation": found, "form": form})

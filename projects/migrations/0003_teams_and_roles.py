@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0002_organization_sign_in_rules'),
+        ('projects', '0002_organization_require_2fa'),
     ]
 
     operations = [

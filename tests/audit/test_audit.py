@@ -70,7 +70,7 @@ def test_changes_are_logged_with_actor_and_organization(
     client.post(reverse("projects:sign-in-rules", args=["org-a"]), {"require_2fa": "on"})
     logged = actions(actor=alice, organization=org_a)
     for expected in (
-        "member.added",
+        "member.invited",
         "team.created",
         "team.changed",
         "key.created",

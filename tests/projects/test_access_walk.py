@@ -7,13 +7,15 @@ A new view fails `test_every_view_declares_an_access_rule` until it declares its
 URL keyword fails the role walk until SAMPLES below knows a value for it."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from api.models import ApiToken
 from projects import access
-from projects.models import Membership, Team
+from projects.models import Invitation, Membership, Team
 from tests.support.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -116,6 +118,9 @@ def world(ingest_queue):
             "key_id": project.keys.get().public_key,
             "team_id": Team.objects.create(organization=org, name="T", slug="t").pk,
             "token_id": ApiToken.issue(users["owner"], scopes=["read"])[0].pk,
+            "invitation_id": Invitation.objects.create(
+                organization=org, email=f"i@{slug}.example", role="member", token_hash=slug,
+                expires=timezone.now() + timedelta(days=1)).pk,
             "users": users,
         }  # fmt: skip
 
