@@ -86,4 +86,4 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     )  # fmt: skip
     report = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, report + live_stack.log_text()
-    assert "Tested: 41" in run.stdout, report
+    assert "Tested: 42" in run.stdout, report
