@@ -5,6 +5,7 @@ Importing it reads the environment (and the secret key file) and nothing else: w
 needs a folder under DATA_DIR makes it (`manage.py bootstrap`, the file broker, the SQLite
 ingest queue, collectstatic). Test-only settings are in tests/settings.py."""
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -78,6 +79,12 @@ INSTALLED_APPS = [
     "sourcemaps",
     "releases",  # releases, deploys, commits; hooks into the worker's batch write
     "outcomes",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -87,9 +94,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.log.CurrentRequest",  # who and from where, for the audit log
+    "accounts.middleware.IdleSessionMiddleware",
+    "accounts.middleware.PrivatePagesMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "aggregator.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns axes' lockout into our login page
 ]
 
 # Every page's Content-Security-Policy (aggregator/csp.py): our own static files only, no inline
@@ -320,6 +332,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Accounts (accounts/): guessing limits, sessions.
+# django-axes counts failed sign-ins per account and per client address (separately, in the
+# database); at LOGIN_FAILURE_LIMIT either is locked for LOGIN_LOCKOUT_MINUTES, with the same
+# message whether or not the account exists (accounts/throttle.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on its own clock
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_VERBOSE = False
+# Password-reset requests per client address and per email (a `limits` rate string).
+PASSWORD_RESET_LIMIT = env("PASSWORD_RESET_LIMIT", default="5/hour")
+# A session ends after this long without a request (accounts.middleware.IdleSessionMiddleware
+# renews it at most once a minute).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=14 * 24 * 60) * 60
+# An invitation link to join an organization works this many days.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+# Two-factor (django-otp): the name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Aggregator")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -11,11 +11,13 @@ urlpatterns = [
     path("api/0/", include("api.urls")),  # the Sentry-style REST API
     path("settings/tokens/", include("api.token_urls")),  # personal API tokens
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),  # before Django's: the throttled reset
     path("accounts/", include("django.contrib.auth.urls")),
     path("notifications/", include("digests.urls")),
     path("", include("alerts.urls")),
     path("", include("releases.urls")),  # release pages
     path("", include("outcomes.urls")),  # project stats: what became of the events
+    path("", include("audit.urls")),
     path("", include("projects.urls")),  # before events: /orgs/<org>/projects/new/
     path("", include("events.dashboard.urls")),
 ]

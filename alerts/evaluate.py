@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from digests.prefs import wants_immediate_email
 from events.models import Event, Issue
-from projects.models import Membership
+from projects.access import members_who_see
 
 from .matching import Facts, Reason, filters_match, trigger_reason
 from .models import Delivery, IssueMinuteCount, NotificationRule, RuleIssueState
@@ -97,7 +97,7 @@ def claim(rule: NotificationRule, issue_id: int, now: datetime, *, force: bool) 
 
 
 class _Members:
-    """Organization members and their email preferences, loaded once per evaluation."""
+    """Members per project and their email preferences, loaded once per evaluation."""
 
     def __init__(self):
         self._by_org: dict[int, list] = {}
@@ -110,16 +110,14 @@ class _Members:
         return self._wants[key]
 
     def of(self, project) -> list:
-        org_id = project.organization_id
-        if org_id not in self._by_org:
-            self._by_org[org_id] = [
+        """The members who can see the project (projects.access decides)."""
+        if project.pk not in self._by_org:
+            self._by_org[project.pk] = [
                 m.user
-                for m in Membership.objects.filter(organization_id=org_id)
-                .select_related("user")
-                .order_by("user_id")
+                for m in members_who_see(project).select_related("user").order_by("user_id")
                 if m.user.is_active and m.user.email
             ]
-        return self._by_org[org_id]
+        return self._by_org[project.pk]
 
 
 def recipients(rule: NotificationRule, project, members: _Members) -> list[tuple[str, object]]:

@@ -30,13 +30,9 @@ def issue_panel(request, issue) -> Panel:
 
 
 def _project(user, org_slug: str, project_slug: str, *, admin: bool = False):
-    """(project, is_admin); 404 for strangers, and for members when `admin` is asked."""
-    membership = access.membership_or_404(user, org_slug, admin=admin)
-    project = membership.organization.projects.filter(slug=project_slug).first()
-    if project is None:
-        raise Http404("No such project.")
-    project.organization = membership.organization
-    return project, access.is_admin(membership)
+    """(project, is_admin); 404 for strangers, 403 for members when `admin` is asked."""
+    project = access.project_or_404(user, org_slug, project_slug, admin=admin)
+    return project, access.is_admin(project.membership)
 
 
 def _rule(project, rule_id: int) -> NotificationRule:
@@ -46,6 +42,7 @@ def _rule(project, rule_id: int) -> NotificationRule:
     return rule
 
 
+@access.rule("viewer")
 @login_required
 def rules(request, org_slug, project_slug):
     project, is_admin = _project(request.user, org_slug, project_slug)
@@ -88,18 +85,21 @@ def _edit(request, project, rule):
     )
 
 
+@access.rule("admin")
 @login_required
 def rule_new(request, org_slug, project_slug):
     project, _ = _project(request.user, org_slug, project_slug, admin=True)
     return _edit(request, project, None)
 
 
+@access.rule("admin")
 @login_required
 def rule_edit(request, org_slug, project_slug, rule_id):
     project, _ = _project(request.user, org_slug, project_slug, admin=True)
     return _edit(request, project, _rule(project, rule_id))
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def rule_delete(request, org_slug, project_slug, rule_id):

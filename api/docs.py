@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from projects import access
+
 # Swagger UI sets one inline style attribute (the same text every time); this page's policy
 # allows exactly that one by its hash ('unsafe-hashes' covers attributes, nothing else), so
 # the browser console stays free of CSP violations. tests/api/test_docs_first_hour.py fails
@@ -18,6 +20,7 @@ def _policy() -> str:
     return settings.CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self'" + extra)
 
 
+@access.rule(access.PUBLIC)
 @require_GET
 def docs_page(request):
     response = render(request, "api/docs.html", {"schema_url": reverse("api:schema")})

@@ -81,6 +81,7 @@ def bulk_delete(request, qs: QuerySet) -> Response:
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@access.rule(GET="viewer", PUT="member", DELETE="member")
 class ProjectIssues(APIView):
     @extend_schema(
         parameters=[
@@ -99,17 +100,18 @@ class ProjectIssues(APIView):
         responses={200: serializers.IssueUpdateResultSerializer, 204: None, **ERRORS},
     )
     def put(self, request, org_slug, project_slug):
-        project = access.project_or_404(request.user, org_slug, project_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, role="member")
         return bulk_update(
             request, Issue.objects.filter(project=project), {project.organization_id}
         )
 
     @extend_schema(parameters=BULK_PARAMS, responses={204: None, **ERRORS})
     def delete(self, request, org_slug, project_slug):
-        project = access.project_or_404(request.user, org_slug, project_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, role="member")
         return bulk_delete(request, Issue.objects.filter(project=project))
 
 
+@access.rule(GET="viewer", PUT="member", DELETE="member")
 class OrganizationIssues(APIView):
     @extend_schema(
         parameters=[
@@ -129,18 +131,18 @@ class OrganizationIssues(APIView):
         responses={200: serializers.IssueUpdateResultSerializer, 204: None, **ERRORS},
     )
     def put(self, request, org_slug):
-        qs = self._issues(request, org_slug)
+        qs = self._issues(request, org_slug, role="member")
         return bulk_update(
             request, qs, {access.membership_or_404(request.user, org_slug).organization_id}
         )
 
     @extend_schema(parameters=BULK_PARAMS, responses={204: None, **ERRORS})
     def delete(self, request, org_slug):
-        return bulk_delete(request, self._issues(request, org_slug))
+        return bulk_delete(request, self._issues(request, org_slug, role="member"))
 
-    def _issues(self, request, org_slug) -> QuerySet:
-        org = access.membership_or_404(request.user, org_slug).organization
-        qs = ISSUES.filter(project__organization=org)
+    def _issues(self, request, org_slug, role: str | None = None) -> QuerySet:
+        org = access.membership_or_404(request.user, org_slug, role=role).organization
+        qs = access.for_member(ISSUES.filter(project__organization=org), request.user)
         wanted = request.GET.getlist("project")
         if wanted and "-1" not in wanted:
             if not all(p.isdigit() and len(p) < 19 for p in wanted):
@@ -149,13 +151,14 @@ class OrganizationIssues(APIView):
         return qs
 
 
-def issue_or_404(request, issue_id: int, org_slug: str | None = None) -> Issue:
+def issue_or_404(request, issue_id: int, org_slug: str | None = None, role=None) -> Issue:
     qs = ISSUES.select_related("project__organization")
     if org_slug is not None:
         qs = qs.filter(project__organization__slug=org_slug)
-    return access.get_for_member_or_404(qs, request.user, pk=issue_id)
+    return access.get_for_member_or_404(qs, request.user, pk=issue_id, role=role)
 
 
+@access.rule(GET="viewer", PUT="member", DELETE="member")
 class IssueDetail(APIView):
     @extend_schema(responses={200: serializers.IssueDetailSerializer, **ERRORS})
     def get(self, request, issue_id, org_slug=None):
@@ -167,7 +170,7 @@ class IssueDetail(APIView):
         responses={200: serializers.IssueDetailSerializer, **ERRORS},
     )
     def put(self, request, issue_id, org_slug=None):
-        issue = issue_or_404(request, issue_id, org_slug)
+        issue = issue_or_404(request, issue_id, org_slug, role="member")
         body = updates.IssueUpdateInput(data=request.data)
         body.is_valid(raise_exception=True)
         updates.apply(
@@ -177,7 +180,7 @@ class IssueDetail(APIView):
 
     @extend_schema(responses={202: None, **ERRORS})
     def delete(self, request, issue_id, org_slug=None):
-        issue = issue_or_404(request, issue_id, org_slug)
+        issue = issue_or_404(request, issue_id, org_slug, role="member")
         triage.delete([issue.pk])
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -190,6 +193,7 @@ def detail_data(issue: Issue) -> dict:
     return serializers.IssueDetailSerializer(issue).data
 
 
+@access.rule("viewer")
 class IssueEvents(APIView):
     @extend_schema(
         parameters=[CURSOR, LIMIT],
@@ -204,6 +208,7 @@ class IssueEvents(APIView):
         return page_response(request, page, serializers.EventSerializer(page.items, many=True).data)
 
 
+@access.rule("viewer")
 class IssueEventPick(APIView):
     """The latest, oldest or recommended (for us: latest) event of an issue."""
 
@@ -231,6 +236,7 @@ def event_detail_data(issue: Issue, event: Event) -> dict:
     return serializers.EventDetailSerializer(event).data
 
 
+@access.rule("viewer")
 class ProjectEventDetail(APIView):
     @extend_schema(responses={200: serializers.EventDetailSerializer, **ERRORS})
     def get(self, request, org_slug, project_slug, event_id):
@@ -246,6 +252,7 @@ class ProjectEventDetail(APIView):
         return Response(event_detail_data(event.issue, event))
 
 
+@access.rule("viewer")
 class IssueTags(APIView):
     @extend_schema(responses={200: serializers.TagFacetSerializer(many=True), **ERRORS})
     def get(self, request, issue_id, org_slug=None):

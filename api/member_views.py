@@ -25,6 +25,7 @@ class MemberInput(drf.Serializer):
     role = drf.ChoiceField(choices=ROLES, required=False, help_text="Older name of orgRole.")
 
 
+@access.rule(GET="viewer", POST="admin")
 class OrganizationMembers(APIView):
     required_scopes = {"POST": "admin"}
 
@@ -52,14 +53,20 @@ class OrganizationMembers(APIView):
         if not form.is_valid():
             raise exceptions.ValidationError(form.errors)
         try:
-            added, _invited = members.add(
+            added, invited = members.add(
                 request, membership, form.cleaned_data["email"], role, form.existing_user
             )
         except members.MemberError as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
+        if invited:  # a pending member, as Sentry shows an invitation
+            data = {"id": f"invite-{added.pk}", "email": added.email, "name": added.email,
+                    "role": added.role, "orgRole": added.role, "roleName": added.get_role_display(),
+                    "pending": True, "expired": False, "dateCreated": added.created, "user": None}  # fmt: skip
+            return Response(data, status=status.HTTP_201_CREATED)
         return Response(serializers.MemberSerializer(added).data, status=status.HTTP_201_CREATED)
 
 
+@access.rule(GET="viewer", PUT="admin", DELETE="admin")
 class OrganizationMemberDetail(APIView):
     required_scopes = {"DELETE": "admin"}
 

@@ -20,15 +20,8 @@ from .rule_serializers import DeliverySerializer, NewRuleInput, RuleInput, RuleS
 def _project(request, org_slug, project_slug, *, change: bool):
     """(project, is_admin): 404 for strangers (and unknown projects); 403 for plain members
     when `change`, as `access.admin_membership_or_403` answers."""
-    membership = access.membership_or_404(request.user, org_slug)
-    project = membership.organization.projects.filter(slug=project_slug).first()
-    if project is None:
-        raise exceptions.NotFound("No such project.")
-    project.organization = membership.organization
-    is_admin = access.is_admin(membership)
-    if change and not is_admin:
-        raise exceptions.PermissionDenied("Only owners and admins of the organization may do this.")
-    return project, is_admin
+    project = access.project_or_404(request.user, org_slug, project_slug, admin=change)
+    return project, access.is_admin(project.membership)
 
 
 def _rule(project, rule_id):
@@ -51,6 +44,7 @@ def _shown(project, rule, is_admin: bool) -> dict:
     return RuleSerializer(rule, context={"project": project, "is_admin": is_admin}).data
 
 
+@access.rule(GET="viewer", POST="admin")
 class ProjectRules(APIView):
     @extend_schema(parameters=[CURSOR, LIMIT], responses={200: RuleSerializer(many=True), **ERRORS})
     def get(self, request, org_slug, project_slug):
@@ -69,6 +63,7 @@ class ProjectRules(APIView):
         return Response(_shown(project, rule, True), status=status.HTTP_201_CREATED)
 
 
+@access.rule(GET="viewer", PUT="admin", DELETE="admin")
 class ProjectRuleDetail(APIView):
     @extend_schema(responses={200: RuleSerializer, **ERRORS})
     def get(self, request, org_slug, project_slug, rule_id):
@@ -91,6 +86,7 @@ class ProjectRuleDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@access.rule("viewer")
 class ProjectRuleDeliveries(APIView):
     @extend_schema(
         parameters=[CURSOR, LIMIT], responses={200: DeliverySerializer(many=True), **ERRORS}

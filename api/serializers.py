@@ -64,7 +64,7 @@ class MemberSerializer(serializers.Serializer):
     pending = serializers.BooleanField(default=False, read_only=True)
     expired = serializers.BooleanField(default=False, read_only=True)
     dateCreated = serializers.DateTimeField(source="created")
-    user = UserSerializer()
+    user = UserSerializer(allow_null=True)  # null for a pending invitation
 
     def get_name(self, membership) -> str:
         return membership.user.get_full_name() or membership.user.get_username()
@@ -93,15 +93,25 @@ class ProjectSerializer(serializers.Serializer):
     features = serializers.ListField(child=serializers.CharField(), default=list, read_only=True)
     organization = OrganizationRefSerializer()
     team = serializers.SerializerMethodField()
-    teams = serializers.ListField(child=serializers.DictField(), default=list, read_only=True)
+    teams = serializers.SerializerMethodField()
     # Ours: the project's own retention and per-issue cap (null: the defaults) and what applies.
     retentionDays = serializers.IntegerField(source="retention_days", allow_null=True)
     eventsPerIssue = serializers.IntegerField(source="events_per_issue", allow_null=True)
     effectiveRetentionDays = serializers.IntegerField(source="retention")
 
     @extend_schema_field({"type": "object", "nullable": True})
-    def get_team(self, project) -> None:
-        return None
+    def get_team(self, project) -> dict | None:
+        teams = self.get_teams(project)
+        return teams[0] if teams else None
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    def get_teams(self, project) -> list[dict]:
+        """The project's teams (list views prefetch them), read once per project."""
+        if not hasattr(project, "_team_refs"):
+            project._team_refs = [
+                {"id": str(t.pk), "slug": t.slug, "name": t.name} for t in project.teams.all()
+            ]
+        return project._team_refs
 
 
 class AssigneeSerializer(serializers.Serializer):

@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from projects import access
+
 from . import tokens
 from .models import ApiToken
 
@@ -26,6 +28,7 @@ class TokenForm(forms.Form):
     )
 
 
+@access.rule(access.USER)
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_list(request):
@@ -46,6 +49,7 @@ def token_list(request):
     )
 
 
+@access.rule(access.USER)
 @login_required
 @require_POST
 def token_revoke(request, token_id):

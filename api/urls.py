@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
+from audit.api import OrganizationAuditLog
 from outcomes.api import OrganizationStats
 from releases import api_urls as release_urls
 
@@ -59,6 +60,11 @@ urlpatterns = [
         "organizations/<slug:org_slug>/stats_v2/",
         OrganizationStats.as_view(),
         name="organization-stats",
+    ),
+    path(
+        "organizations/<slug:org_slug>/audit-logs/",
+        OrganizationAuditLog.as_view(),
+        name="organization-audit-logs",
     ),
     path(
         "organizations/<slug:org_slug>/issues/",

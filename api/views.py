@@ -4,6 +4,7 @@ Thin views: who may see what comes from `projects.access`; issues and events are
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework import serializers as drf
@@ -20,6 +21,7 @@ from .common import CURSOR, ERRORS, LIMIT, page_response, simple_page
 from .models import ApiToken
 
 
+@access.rule(access.PUBLIC)
 class Root(APIView):
     permission_classes = [permissions.AllowAny]
 
@@ -31,6 +33,7 @@ class Root(APIView):
         return Response(serializers.RootSerializer(root).data)
 
 
+@access.rule(access.USER)
 class OrganizationList(APIView):
     @extend_schema(
         parameters=[CURSOR, LIMIT],
@@ -47,6 +50,7 @@ class OrganizationInput(drf.Serializer):
     retentionDays = drf.IntegerField(required=False)  # ours: days events are kept
 
 
+@access.rule(GET="viewer", PUT="admin")
 class OrganizationDetail(APIView):
     @extend_schema(responses={200: serializers.OrganizationSerializer, **ERRORS})
     def get(self, request, org_slug):
@@ -84,6 +88,7 @@ class NewProjectInput(ProjectInput):
     name = drf.CharField(max_length=200)
 
 
+@access.rule(GET="viewer", POST="admin")
 class OrganizationProjects(APIView):
     @extend_schema(
         parameters=[CURSOR, LIMIT],
@@ -91,7 +96,9 @@ class OrganizationProjects(APIView):
     )
     def get(self, request, org_slug):
         org = access.membership_or_404(request.user, org_slug).organization
-        page = simple_page(request, org.projects.select_related("organization"))
+        visible = access.projects_for(request.user).filter(organization=org)
+        page = simple_page(request, visible.select_related("organization"))
+        prefetch_related_objects(page.items, "teams")
         return page_response(
             request, page, serializers.ProjectSerializer(page.items, many=True).data
         )
@@ -111,6 +118,7 @@ class OrganizationProjects(APIView):
         return Response(serializers.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
+@access.rule(GET="viewer", PUT="admin")
 class ProjectDetail(APIView):
     @extend_schema(responses={200: serializers.ProjectSerializer, **ERRORS})
     def get(self, request, org_slug, project_slug):
@@ -189,6 +197,7 @@ def key_changes(data: dict) -> dict:
     return fields
 
 
+@access.rule(GET="viewer", POST="admin")
 class ProjectKeys(APIView):
     required_scopes = {"POST": "admin"}
 
@@ -213,6 +222,7 @@ class ProjectKeys(APIView):
         return Response(serializers.ProjectKeySerializer(key).data, status=status.HTTP_201_CREATED)
 
 
+@access.rule(GET="viewer", PUT="admin", DELETE="admin")
 class ProjectKeyDetail(APIView):
     """One DSN key, by its public key as in Sentry; owners and admins, admin scope."""
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from projects import access
 from projects.models import Project
 
 from . import prefs, sending
@@ -16,6 +17,7 @@ from .forms import NotificationSettingsForm
 
 # The signed token is the credential, so no CSRF token: mail clients POST here for RFC 8058
 # one-click unsubscribe (List-Unsubscribe-Post) without a page or a session.
+@access.rule(access.PUBLIC)
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
@@ -41,6 +43,7 @@ def unsubscribe(request, token: str):
     return render(request, "digests/unsubscribe.html", {"project": project, "done": done})
 
 
+@access.rule(access.USER)
 @login_required
 @require_http_methods(["GET", "POST"])
 def notification_settings(request):

@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.text import slugify
 
-from .models import Membership, Organization, Project, ProjectKey
+from .invitations import open_invitations
+from .models import Membership, Organization, Project, ProjectKey, Team
 
 PLATFORMS = [
     ("python", "Python"), ("javascript", "JavaScript (browser)"), ("node", "Node.js"),
@@ -109,6 +110,8 @@ class AddMemberForm(forms.Form):
         user = get_user_model().objects.filter(email__iexact=email).order_by("pk").first()
         if user and Membership.objects.filter(user=user, organization=self.organization).exists():
             raise forms.ValidationError("This person is already a member.")
+        if user is None and open_invitations(self.organization).filter(email=email).exists():
+            raise forms.ValidationError("This address has an open invitation.")
         self.existing_user = user
         return email
 
@@ -184,3 +187,26 @@ class OrganizationQuotaForm(forms.ModelForm):
         model = Organization
         fields = ["monthly_event_quota"]
         labels = {"monthly_event_quota": "Events per month (30 days), all projects together"}
+
+
+class SignInRulesForm(forms.ModelForm):
+    """What owners require of members' sign-ins (accounts/ enforces it)."""
+
+    class Meta:
+        model = Organization
+        fields = ["require_2fa"]
+        labels = {"require_2fa": "Require two-factor sign-in"}
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name"]
+
+    def clean(self):
+        data = super().clean()
+        team = self.instance
+        team.slug = slugify(data.get("name") or "")[:100] or "team"
+        if Team.objects.filter(organization=team.organization, slug=team.slug).exists():
+            raise forms.ValidationError("A team with that name exists.")
+        return data

@@ -25,6 +25,9 @@ class Organization(models.Model):
         blank=True,
         help_text="Events per month across all projects of the organization; empty = no limit.",
     )
+    # A sign-in rule the owners set (accounts/): members without two-factor are sent to set
+    # it up first.
+    require_2fa = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name
@@ -35,6 +38,7 @@ class Membership(models.Model):
         OWNER = "owner", "Owner"
         ADMIN = "admin", "Admin"
         MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer (read only)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -54,6 +58,25 @@ class Membership(models.Model):
         return f"{self.user} in {self.organization} ({self.role})"
 
 
+class Team(models.Model):
+    """A group of members; a member who is not an owner or admin sees the projects of their
+    teams (and projects that belong to no team). Access rules: projects/access.py."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    members = models.ManyToManyField(Membership, related_name="teams", blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="unique_team_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Project(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="projects"
@@ -62,6 +85,7 @@ class Project(models.Model):
     slug = models.SlugField(max_length=100)
     platform = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
+    teams = models.ManyToManyField(Team, related_name="projects", blank=True)
     rate_limit_per_minute = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -172,3 +196,33 @@ class ProjectKey(models.Model):
         return (
             f"{parts.scheme}://{userinfo}@{parts.netloc}{parts.path.rstrip('/')}/{self.project_id}"
         )
+
+
+class Invitation(models.Model):
+    """An emailed link to join an organization, for an address without an account here. The
+    link holds a token of which only a hash is stored; it works once, until `expires`, unless
+    revoked, and whoever opens it joins with a new account or the one they are signed in to."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    accepted = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.organization}"
+
+    @property
+    def is_open(self) -> bool:
+        from django.utils import timezone
+
+        return self.accepted is None and self.revoked is None and self.expires > timezone.now()

@@ -6,6 +6,15 @@ app_name = "projects"
 
 urlpatterns = [
     path("orgs/<slug:org_slug>/", views.organization, name="organization"),
+    path("orgs/<slug:org_slug>/sign-in-rules/", views.sign_in_rules, name="sign-in-rules"),
+    path("orgs/<slug:org_slug>/teams/new/", views.team_create, name="team-create"),
+    path("orgs/<slug:org_slug>/teams/<int:team_id>/", views.team_action, name="team-action"),
+    path(
+        "orgs/<slug:org_slug>/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation-revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("orgs/<slug:org_slug>/members/add/", views.add_member, name="add-member"),
     path("orgs/<slug:org_slug>/data/", views.organization_data, name="data"),
     path("orgs/<slug:org_slug>/quota/", views.organization_quota, name="organization-quota"),

@@ -4,11 +4,15 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import access, members, snippets
+from . import access, invitations, members, snippets
 from .forms import (
     AddMemberForm,
     DataForm,
@@ -18,10 +22,13 @@ from .forms import (
     OrganizationQuotaForm,
     ProjectForm,
     QuotasForm,
+    SignInRulesForm,
+    TeamForm,
 )
-from .models import ProjectKey
+from .models import Membership, ProjectKey, Team
 
 
+@access.rule("viewer")
 @login_required
 def organization(request, org_slug):
     membership = access.membership_or_404(request.user, org_slug)
@@ -29,13 +36,44 @@ def organization(request, org_slug):
     return render(request, "projects/organization.html", {
         "organization": org, "membership": membership, "is_admin": access.is_admin(membership),
         "members": org.memberships.select_related("user").order_by("user__username"),
-        "projects": org.projects.order_by("name"),
+        "projects": access.projects_for(request.user).filter(organization=org).order_by("name"),
+        "teams": org.teams.prefetch_related("members__user", "projects").order_by("name"),
+        "invitations": invitations.open_invitations(org).order_by("email"),
+        "team_form": TeamForm(),
         "form": AddMemberForm(organization=org),
         "data_form": OrganizationDataForm(instance=org, prefix="data"),
         "quota_form": OrganizationQuotaForm(instance=org),
+        "rules_form": SignInRulesForm(instance=org) if membership.role == "owner" else None,
     })  # fmt: skip
 
 
+@access.rule("owner")
+@login_required
+@require_POST
+def sign_in_rules(request, org_slug):
+    from accounts import twofactor
+    from accounts.sessions import end_sessions_without_2fa
+
+    membership = access.membership_or_404(request.user, org_slug)
+    if membership.role != Membership.Role.OWNER:
+        raise PermissionDenied("Only owners set the sign-in rules.")
+    org = membership.organization
+    was_required = org.require_2fa
+    form = SignInRulesForm(request.POST, instance=org)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("projects:organization", org.slug)
+    org = form.save()
+    if org.require_2fa and not was_required:
+        # Members without two-factor sign in again, and are sent to set it up first.
+        end_sessions_without_2fa(org, keep=request.session.session_key)
+        if not twofactor.enabled(request.user):
+            request.session[twofactor.PENDING] = "setup"
+    messages.success(request, "Sign-in rules saved.")
+    return redirect("projects:organization", org.slug)
+
+
+@access.rule("admin")
 @login_required
 @require_POST
 def organization_data(request, org_slug):
@@ -81,12 +119,13 @@ def add_member(request, org_slug):
         messages.error(request, str(exc))
         return redirect("projects:organization", org.slug)
     if invited:
-        messages.success(request, f"Invited {email}: they were sent a link to choose a password.")
+        messages.success(request, f"Invited {email}: they were sent a link to join.")
     else:
         messages.success(request, f"Added {added.user.get_username()} to {org.name}.")
     return redirect("projects:organization", org.slug)
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def remove_member(request, org_slug, membership_id):
@@ -104,6 +143,7 @@ def remove_member(request, org_slug, membership_id):
     return redirect("projects:organization", org_slug)
 
 
+@access.rule("admin")
 @login_required
 def project_create(request, org_slug):
     org = access.membership_or_404(request.user, org_slug, admin=True).organization
@@ -115,6 +155,7 @@ def project_create(request, org_slug):
     return render(request, "projects/project_create.html", {"organization": org, "form": form})
 
 
+@access.rule("viewer")
 @login_required
 def project_setup(request, org_slug, project_slug):
     project = access.project_or_404(request.user, org_slug, project_slug)
@@ -135,6 +176,7 @@ def project_setup(request, org_slug, project_slug):
     })  # fmt: skip
 
 
+@access.rule("admin")
 @login_required
 def project_settings(request, org_slug, project_slug):
     project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
@@ -189,6 +231,7 @@ def project_data(request, org_slug, project_slug):
     return redirect("projects:settings", project.organization.slug, project.slug)
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def key_action(request, org_slug, project_slug):
@@ -219,3 +262,89 @@ def key_action(request, org_slug, project_slug):
         key.delete()
         messages.success(request, "Key deleted.")
     return redirect("projects:settings", project.organization.slug, project.slug)
+
+
+@access.rule("admin")
+@login_required
+@require_POST
+def team_create(request, org_slug):
+    org = access.membership_or_404(request.user, org_slug, admin=True).organization
+    form = TeamForm(request.POST, instance=Team(organization=org))
+    if form.is_valid():
+        team = form.save()
+        messages.success(request, f"Team {team.name} created.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("projects:organization", org.slug)
+
+
+@access.rule("admin")
+@login_required
+@require_POST
+def team_action(request, org_slug, team_id):
+    """Add or remove a member or a project of a team, or delete the team."""
+    org = access.membership_or_404(request.user, org_slug, admin=True).organization
+    team = get_object_or_404(org.teams, pk=team_id)
+    action, ident = request.POST.get("action"), request.POST.get("id") or ""
+    ident = int(ident) if ident.isdigit() and len(ident) < 19 else 0
+    if action in ("add-member", "remove-member"):
+        member = org.memberships.filter(pk=ident).first()
+        if member is None:
+            messages.error(request, "No such member.")
+        else:
+            (team.members.add if action == "add-member" else team.members.remove)(member)
+            messages.success(request, f"Team {team.name} changed.")
+    elif action in ("add-project", "remove-project"):
+        project = org.projects.filter(pk=ident).first()
+        if project is None:
+            messages.error(request, "No such project.")
+        else:
+            (team.projects.add if action == "add-project" else team.projects.remove)(project)
+            messages.success(request, f"Team {team.name} changed.")
+    elif action == "delete":
+        team.delete()
+        messages.success(request, f"Team {team.name} deleted.")
+    else:
+        messages.error(request, "Unknown action.")
+    return redirect("projects:organization", org.slug)
+
+
+@access.rule("admin")
+@login_required
+@require_POST
+def invitation_revoke(request, org_slug, invitation_id):
+    org = access.membership_or_404(request.user, org_slug, admin=True).organization
+    invitation = get_object_or_404(invitations.open_invitations(org), pk=invitation_id)
+    invitations.revoke(invitation)
+    messages.success(request, f"Invitation of {invitation.email} revoked.")
+    return redirect("projects:organization", org.slug)
+
+
+class JoinForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)
+
+
+@access.rule(access.PUBLIC)  # the token in the link is the credential
+def invitation(request, token):
+    """Join through an invitation: as the signed-in user, or with a new account."""
+    found = invitations.find_open(token)
+    if found is None:
+        return render(request, "projects/invitation.html", {"invalid": True}, status=404)
+    form = JoinForm(initial={"username": found.email})
+    if request.method == "POST" and request.user.is_authenticated:
+        invitations.accept(found, request.user)
+        messages.success(request, f"You joined {found.organization.name}.")
+        return redirect("projects:organization", found.organization.slug)
+    if request.method == "POST":
+        form = JoinForm(request.POST)
+        if form.is_valid():
+            with transaction.atomic():
+                user = form.save(commit=False)
+                user.email = found.email
+                user.save()
+                invitations.accept(found, user)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome! You joined {found.organization.name}.")
+            return redirect("projects:organization", found.organization.slug)
+    return render(request, "projects/invitation.html", {"invitation": found, "form": form})

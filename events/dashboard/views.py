@@ -10,6 +10,7 @@ import orjson
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +30,7 @@ from .forms import IssueFilterForm, TriageForm
 DETAIL_ISSUES = Issue.objects.select_related("project__organization", "assignee")
 
 
+@access.rule(access.USER)
 @login_required
 @require_GET
 def overview(request):
@@ -67,6 +69,7 @@ def _issue_list(request, issues, *, project=None):
     })  # fmt: skip
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def project_issues(request, org_slug, project_slug):
@@ -74,12 +77,14 @@ def project_issues(request, org_slug, project_slug):
     return _issue_list(request, Issue.objects.filter(project=project), project=project)
 
 
+@access.rule(access.USER)
 @login_required
 @require_GET
 def all_issues(request):
     return _issue_list(request, Issue.objects.filter(project__in=access.projects_for(request.user)))
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def issue_detail(request, issue_id, event_id=None):
@@ -95,6 +100,9 @@ def issue_detail(request, issue_id, event_id=None):
     app_only = request.GET.get("frames") == "app"
     span = "30d" if request.GET.get("span") == "30d" else "24h"
     now = timezone.now()
+    members = list(Membership.objects.filter(organization_id=issue.project.organization_id)
+                   .select_related("user").order_by("user__username"))  # fmt: skip
+    can_triage = any(m.user_id == request.user.pk and access.has_role(m, "member") for m in members)
     return render(request, "events/issue_detail.html", {
         "issue": issue, "project": issue.project, "event": event,
         "shown": presenters.present_event(event.data, newest_first=newest_first, app_only=app_only) if event else None,
@@ -104,13 +112,13 @@ def issue_detail(request, issue_id, event_id=None):
         "facets": reads.tag_facets(issue),
         "activities": list(issue.activities.select_related("user").order_by("-created", "-id")[:50]),
         "panels": panels.for_issue(request, issue),  # what other apps add (panels.py)
-        "members": list(Membership.objects.filter(organization_id=issue.project.organization_id)
-                        .select_related("user").order_by("user__username")),
+        "members": members, "can_triage": can_triage,  # viewers only read
         "ignore_minutes": [(60, "1 hour"), (24 * 60, "24 hours"), (7 * 24 * 60, "7 days")],
         "ignore_counts": [10, 100, 1000],
     })  # fmt: skip
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def event_list(request, issue_id):
@@ -121,6 +129,7 @@ def event_list(request, issue_id):
     )
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def event_json(request, issue_id, event_id):
@@ -183,23 +192,28 @@ def _back(request, default: str):
     return redirect(default)
 
 
+@access.rule("member")
 @login_required
 @require_POST
 def issue_action(request, issue_id):
     issue = access.get_for_member_or_404(
-        Issue.objects.select_related("project"), request.user, pk=issue_id
+        Issue.objects.select_related("project"), request.user, pk=issue_id, role="member"
     )
     if _apply(request, [issue.pk], {issue.project.organization_id}):
         messages.success(request, "Issue updated.")
     return _back(request, reverse("events:issue", args=[issue.pk]))
 
 
+@access.rule(access.USER)  # the issues come in the body: narrowed to where the user is a member+
 @login_required
 @require_POST
 def bulk_action(request):
     ids = [int(i) for i in request.POST.getlist("issue") if i.isdigit()][:500]
-    rows = list(access.for_member(Issue.objects.filter(pk__in=ids), request.user)
+    chosen = Issue.objects.filter(pk__in=ids)
+    rows = list(access.for_member(chosen, request.user, role="member")
                 .values_list("pk", "project__organization_id"))  # fmt: skip
+    if not rows and access.for_member(chosen, request.user).exists():
+        raise PermissionDenied("Viewers may only read.")
     if not rows:
         messages.error(request, "Select at least one issue.")
     else:

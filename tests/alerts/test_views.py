@@ -28,9 +28,10 @@ def test_members_see_the_rules_read_only(client, bob, project):
     assert "new issue, regression" in html
     assert url("rule-new", project) not in html and "Delete" not in html
     rule = project.alert_rules.get()
-    assert client.get(url("rule-new", project)).status_code == 404
-    assert client.get(url("rule-edit", project, rule.pk)).status_code == 404
-    assert client.post(url("rule-delete", project, rule.pk)).status_code == 404
+    # Members see the project, so they are told why (403), unlike strangers (404).
+    assert client.get(url("rule-new", project)).status_code == 403
+    assert client.get(url("rule-edit", project, rule.pk)).status_code == 403
+    assert client.post(url("rule-delete", project, rule.pk)).status_code == 403
     assert project.alert_rules.exists()
 
 

@@ -17,7 +17,7 @@ BOUNDS = {
     "organizations/org-a/projects/": 4,
     "organizations/org-a/members/": 4,
     "organizations/org-a/issues/?query=": 6,
-    "projects/org-a/backend/": 3,
+    "projects/org-a/backend/": 4,  # with its teams
     "projects/org-a/backend/issues/?query=": 6,
     "projects/org-a/backend/keys/": 4,
     "projects/org-a/backend/keys/{key}/": 4,

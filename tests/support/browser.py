@@ -6,6 +6,7 @@ so no Celery worker is needed. Both live for a whole test module.
 
 import os
 import subprocess
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,15 +22,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def live_web(django_db_setup, django_db_blocker, tmp_path_factory):
+@contextmanager
+def web_server(logs: Path, db_url: str, **extra_env):
+    """granian on the test database (`db_url`, from stack.database_url) at a free port;
+    yields its base URL. `extra_env` adds to (or overrides) its environment, e.g.
+    BASE_URL="https://…" with BEHIND_PROXY."""
     port = free_port()
-    logs = tmp_path_factory.mktemp("web")
-    with django_db_blocker.unblock():
-        url = database_url()
-    env = {**os.environ, "DATABASE_URL": url, "INGEST_QUEUE_URL": settings.INGEST_QUEUE_URL,
+    env = {**os.environ, "DATABASE_URL": db_url, "INGEST_QUEUE_URL": settings.INGEST_QUEUE_URL,
            "DATA_DIR": str(settings.DATA_DIR), "BASE_URL": f"http://127.0.0.1:{port}",
-           "INGEST_AUTO_DRAIN": "false", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+           "INGEST_AUTO_DRAIN": "false", "PYTHONUNBUFFERED": "1", **extra_env}  # fmt: skip
     cmd = [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
            "--workers", "1", "aggregator.wsgi:application"]  # fmt: skip
     log = open(logs / "web.log", "wb")
@@ -39,6 +40,8 @@ def live_web(django_db_setup, django_db_blocker, tmp_path_factory):
     def up():
         try:
             urllib.request.urlopen(base + "/accounts/login/", timeout=1)
+            return True
+        except urllib.error.HTTPError:
             return True
         except OSError:
             return False
@@ -53,6 +56,14 @@ def live_web(django_db_setup, django_db_blocker, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def live_web(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock():
+        url = database_url()
+    with web_server(tmp_path_factory.mktemp("web"), url) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
