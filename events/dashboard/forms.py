@@ -31,7 +31,7 @@ class IssueFilterForm(forms.Form):
         return query.with_filters(
             # What the search box says (is:resolved, a short id) wins: the select only shows
             # the status in force and is sent along with every search.
-            status=None if query.status else data.get("status"),
+            status=None if query.status or query.short_id else data.get("status"),
             levels=(level,) if level else (),
             environment=data.get("environment"),
             release=data.get("release"),

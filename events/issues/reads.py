@@ -38,7 +38,7 @@ def list_issues(
     """One page of issues (one query), filtered by the parsed query."""
     vendor = connection.vendor
     qs = issues.filter(search.issue_filter(query, vendor=vendor, user_id=user_id))
-    if query.status is None:
+    if query.status is None and query.short_id is None:  # a short id's filter has its own
         qs = qs.filter(status=Issue.Status.UNRESOLVED)
     if since in RANGES:
         qs = qs.filter(last_seen__gte=timezone.now() - timedelta(hours=RANGES[since]))

@@ -21,6 +21,7 @@ from events import shortids
 from events.models import IssueTag
 
 STATUSES = ("unresolved", "resolved", "ignored", "all")
+UNRESOLVED = "unresolved"
 LEVELS = ("fatal", "error", "warning", "info", "debug")
 _KEY_ALIASES = {"env": "environment", "status": "is", "firstrelease": "first_release"}
 _TOKEN = re.compile(
@@ -74,8 +75,6 @@ def parse(text: str) -> IssueQuery:
             fields["tags"].append((key[:200], value[:200]))
     tokens = (text or "").split()
     short_id = shortids.parse(tokens[0]) if len(tokens) == 1 else None
-    if short_id is not None:
-        fields["status"] = "all"  # someone who types WEB-12 wants it, resolved or not
     return IssueQuery(
         short_id=short_id,
         words=tuple(w.lower() for w in words),
@@ -118,11 +117,14 @@ def text_filter(words: tuple[str, ...], vendor: str) -> Q:
 def issue_filter(query: IssueQuery, *, vendor: str, user_id: int | None = None) -> Q:
     """Q for Issue.objects.filter: everything in the query except the default status."""
     q = text_filter(query.words, vendor)
-    if query.short_id is not None:
-        slug, number = query.short_id
-        q = Q(project__slug=slug, short_number=number) | q
     if query.status and query.status != "all":
         q &= Q(status=query.status)
+    elif query.short_id is not None and query.status is None:
+        q &= Q(status=UNRESOLVED)  # the default, for what the words match (see below)
+    if query.short_id is not None:
+        # Someone who types WEB-12 wants that issue, resolved or not.
+        slug, number = query.short_id
+        q = Q(project__slug=slug, short_number=number) | q
     if query.levels:
         q &= Q(level__in=query.levels)
     if query.environment:

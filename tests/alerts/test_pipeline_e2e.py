@@ -101,7 +101,7 @@ def test_sdk_events_give_exactly_the_right_emails(ingest_queue, live_stack, smtp
     wait(live_stack, lambda: stored(103), 60, "the warning stored")
     send(dsn, "other")  # a new error issue after it: its email marks the end
     third = smtp_server.wait_for(3, timeout=60)[2]
-    assert third["Subject"].startswith("[SHOP-2] KeyError")  # the project's second issue
+    assert third["Subject"].startswith("[SHOP-3] KeyError")  # after the error and the warning
     all_evaluated(104)  # every delivery that will ever exist does; now each one's sending
     wait(live_stack, lambda: not Delivery.objects.filter(status="pending").exists(), 60,
          "every delivery sent or failed")  # fmt: skip
