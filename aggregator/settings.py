@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "digests",
     "alerts",
     "api",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Beat records a heartbeat on every tick (ops/beat.py), for /-/ready/ and the status page.
+CELERY_BEAT_SCHEDULER = "ops.beat:HeartbeatScheduler"
+# The status page's queue chart and ingest rates (ops/tasks.py).
+CELERY_BEAT_SCHEDULE["sample-pipeline"] = {
+    "task": "ops.tasks.sample_pipeline",
+    "schedule": 60.0,
+    "options": {"expires": 50},
+}
 
 # --- Ingest queue: a Redis stream when Redis is configured, else a SQLite file in DATA_DIR.
 INGEST_QUEUE_URL = env(
@@ -203,6 +212,15 @@ INGEST_MAX_SPOOL = env.int("INGEST_MAX_SPOOL", default=100_000)
 INGEST_AUTO_DRAIN = env.bool("INGEST_AUTO_DRAIN", default=True)
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 UDP_RCVBUF_BYTES = env.int("UDP_RCVBUF_BYTES", default=8 * 1024 * 1024)  # manage.py udpserver
+
+# --- Operations (ops/): Prometheus metrics and the status page.
+# Each process's counters, as memory-mapped files that /metrics adds up (aggregator/metrics.py).
+METRICS_DIR = Path(env("METRICS_DIR", default=str(DATA_DIR / "metrics")))
+# /metrics answers requests that carry `Authorization: Bearer <METRICS_TOKEN>`; with no token
+# set it answers only on METRICS_BIND (host:port, `manage.py metricsserver`), never on the web
+# port.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_BIND = env("METRICS_BIND", default="127.0.0.1:9091")
 
 if REDIS_URL:
     CACHES = {

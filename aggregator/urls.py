@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("events.ingest.urls")),  # Sentry SDKs, Airbrake notifiers
+    path("", include("ops.urls")),  # health, readiness, /metrics, the status page
     path("api/0/", include("api.urls")),  # the Sentry-style REST API
     path("settings/tokens/", include("api.token_urls")),  # personal API tokens
     path("admin/", admin.site.urls),

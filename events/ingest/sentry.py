@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from aggregator import metrics
 from events.queue import QueuedPayload
 from events.wire import compression
 from events.wire.auth import Auth, extract_auth, parse_dsn
@@ -162,6 +163,7 @@ def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> Answer:
         return EMPTY
     if request.method != "POST":
         return error_answer(405, "method not allowed")
+    started = time.perf_counter()
     try:
         project_id = _project_id(raw_project_id)
         auth = _request_auth(request)
@@ -174,7 +176,9 @@ def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> Answer:
             raise Refusal("missing_auth", _MISSING_AUTH)
         payload = admission.GATE.admit(auth.public_key, project_id, reader)
     except Refusal as exc:
+        metrics.ingest_observed(kind, exc.reason, time.perf_counter() - started)
         return refusal_answer(exc)
+    metrics.ingest_observed(kind, None, time.perf_counter() - started, payload is not None)
     return ok(payload.event_id if payload is not None else reader.event_id)
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from aggregator import metrics
 from events.queue import QueuedPayload
 from events.wire.datagram import (
     MAX_DATAGRAM_BYTES,
@@ -170,6 +171,7 @@ class Listener:
                 log.warning("udp: batched hand-off failed; handing off one by one", exc_info=True)
             else:
                 self.stats.accepted += len(accepted)
+                metrics.ingest_counted("udp", None, len(accepted))
                 return
         for payload in accepted:
             try:
@@ -181,9 +183,11 @@ class Listener:
                 self.reject("internal_error", "hand-off failed", payload.client_ip)
             else:
                 self.stats.accepted += 1
+                metrics.ingest_counted("udp", None)
 
     def reject(self, reason: str, detail: str, addr) -> None:
         self.stats.rejected[reason] += 1
+        metrics.ingest_counted("udp", reason)
         self.reject_log(reason, detail, addr)
 
     def check(self, data: bytes, addr) -> QueuedPayload:

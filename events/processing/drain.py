@@ -11,10 +11,10 @@ import queue as queue_module
 import threading
 import time
 
-import orjson
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, transaction
 
+from aggregator import heartbeat, metrics
 from events import signals
 from events.models import FailedPayload
 from events.queue import Message, get_queue
@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 
 
 def _keep_failed(message: Message, reason: str) -> None:
+    """Every failed payload in one format, the queue message as read, so that
+    `manage.py replayfailed` can queue any of them again."""
     payload = message.payload
+    metrics.FAILED_PAYLOADS.inc()
     FailedPayload.objects.create(
         project_id=payload.project_id if payload else None,
         reason=reason[:2000],
@@ -36,9 +39,13 @@ def _keep_failed(message: Message, reason: str) -> None:
     )
 
 
-def _prepare_all(messages: list[Message]) -> tuple[list[prepare.PreparedEvent], list[tuple]]:
-    """Pure work, done before the transaction so write locks are held only for writing."""
-    prepared, failed = [], []
+def _prepare_all(
+    messages: list[Message],
+) -> tuple[list[prepare.PreparedEvent], list[tuple], list[Message]]:
+    """Pure work, done before the transaction so write locks are held only for writing.
+    Returns the prepared events, the failed (message, reason) pairs, and the message each
+    prepared event came from."""
+    prepared, failed, sources = [], [], []
     # A project deleted while its events were queued: its rows would break the batch's
     # foreign keys at COMMIT, and the redelivered batch again, blocking the queue for good.
     wanted = {m.payload.project_id for m in messages if m.payload is not None}
@@ -52,12 +59,13 @@ def _prepare_all(messages: list[Message]) -> tuple[list[prepare.PreparedEvent], 
             continue
         try:
             prepared.append(prepare.prepare(message.payload))
+            sources.append(message)
         except Refusal as exc:
             failed.append((message, f"invalid payload: {exc.detail}"))
         except Exception as exc:  # a bug of ours on valid input: keep the payload, go on
             log.exception("could not prepare event %s", message.payload.event_id)
             failed.append((message, f"{type(exc).__name__}: {exc}"))
-    return prepared, failed
+    return prepared, failed, sources
 
 
 # Longer than the edge's interval between drain requests (events/ingest/handoff.py).
@@ -69,7 +77,7 @@ HOLD_POLL = 0.05
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-def _store(prepared: list[prepare.PreparedEvent]) -> list[store.Outcome]:
+def _store(prepared: list[prepare.PreparedEvent], sources: list[Message]) -> list[store.Outcome]:
     try:
         return store.store_batch(prepared)
     except TRANSIENT:
@@ -78,17 +86,14 @@ def _store(prepared: list[prepare.PreparedEvent]) -> list[store.Outcome]:
         # Something in the batch trips a bug: store one by one so the rest still lands.
         log.exception("batch store failed; retrying events one by one")
         outcomes = []
-        for event in prepared:
+        for event, message in zip(prepared, sources, strict=True):
             try:
-                outcomes.extend(store.store_batch([event]))
+                outcomes.extend(store.store_batch([event]))  # a savepoint of its own
             except TRANSIENT:
                 raise
             except Exception as exc:
                 log.exception("could not store event %s", event.event_id)
-                FailedPayload.objects.create(
-                    project_id=event.project_id, reason=f"{type(exc).__name__}: {exc}",
-                    meta=b"", body=orjson.dumps(event.data),
-                )  # fmt: skip
+                _keep_failed(message, f"{type(exc).__name__}: {exc}")
         return outcomes
 
 
@@ -115,13 +120,18 @@ def _read() -> list[Message]:
     return get_queue().read(settings.INGEST_BATCH_SIZE, settings.INGEST_VISIBILITY_TIMEOUT)
 
 
-def _write(messages: list[Message], prepared: list, failed: list) -> None:
+def _write(messages: list[Message], prepared: list, failed: list, sources: list) -> None:
     """Store a prepared batch in one transaction, then ack it, then tell the receivers."""
+    started = time.perf_counter()
     with transaction.atomic():
         for message, reason in failed:
             _keep_failed(message, reason)
-        outcomes = _store(prepared)
+        outcomes = _store(prepared, sources)
     get_queue().ack([m.id for m in messages])
+    metrics.BATCH_DURATION.observe(time.perf_counter() - started)
+    metrics.BATCH_SIZE.observe(len(messages))
+    metrics.EVENTS_STORED.inc(sum(o.new_events for o in outcomes))
+    heartbeat.beat("worker")
     _emit(outcomes)
 
 
@@ -147,11 +157,11 @@ class _Writer:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
-    def submit(self, messages: list[Message], prepared: list, failed: list) -> None:
+    def submit(self, messages: list[Message], prepared: list, failed: list, sources: list) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="drain-writer", daemon=True)
             self._thread.start()
-        self._jobs.put((messages, prepared, failed))
+        self._jobs.put((messages, prepared, failed, sources))
 
     def _run(self) -> None:
         try:
@@ -189,6 +199,7 @@ def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
     pacer = pacing.ingest_first()
     try:
         while time.monotonic() < deadline:
+            heartbeat.beat("worker")
             writer.check()
             if pacer.holding():  # a burst is arriving: the edge first, this batch after it
                 time.sleep(HOLD_POLL)
