@@ -25,16 +25,20 @@ from prometheus_client import Counter, Histogram, values  # noqa: E402  (after t
 # "<host>-<pid>" instead of the pid: containers sharing the volume have the same pids.
 # No "_" in it: the collector splits file names on "_".
 _HOST = socket.gethostname().replace("_", "-")
-_identifiers: dict[int, str] = {}
+_ident = [f"{_HOST}-{os.getpid()}"]
+
+
+def _forked() -> None:
+    _ident[0] = f"{_HOST}-{os.getpid()}"
+
+
+# The library asks for the identifier on every increment, to notice a fork: kept current
+# by a fork hook instead of a getpid() system call per increment.
+os.register_at_fork(after_in_child=_forked)
 
 
 def _identifier() -> str:
-    # Called on every increment (it notices a fork): a dict lookup, not a format.
-    pid = os.getpid()
-    ident = _identifiers.get(pid)
-    if ident is None:
-        ident = _identifiers[pid] = f"{_HOST}-{pid}"
-    return ident
+    return _ident[0]
 
 
 values.ValueClass = values.MultiProcessValue(process_identifier=_identifier)
