@@ -154,6 +154,9 @@ WORKER_CHILDREN_OWN_GROUP = env.bool("WORKER_CHILDREN_OWN_GROUP", default=False)
 # Beat as a thread of the worker (aggregator/embedded_beat.py), instead of a process of its
 # own: for one worker only, with no separate `celery beat`.
 WORKER_BEAT = env.bool("WORKER_BEAT", default=False)
+# The raven UDP listener as a thread of the worker (aggregator/embedded_udp.py), instead of
+# `manage.py udpserver`: HOST:PORT, for one worker only. ./run.sh sets it from UDP_BIND.
+WORKER_UDP_BIND = env("WORKER_UDP_BIND", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     # Safety net: ingest kicks a drain itself; this catches anything a kick missed
@@ -204,6 +207,7 @@ INGEST_VISIBILITY_TIMEOUT = env.int("INGEST_VISIBILITY_TIMEOUT", default=120)
 INGEST_MAX_BACKLOG = env.int("INGEST_MAX_BACKLOG", default=50_000)
 # Ingest first (events/processing/pacing.py): while more events than this arrive per second,
 # drains wait, unless the backlog has reached INGEST_FIRST_MAX_BACKLOG. 0 turns it off.
+# ./run.sh's one-worker default layout sets 2,500.
 INGEST_FIRST_ABOVE = env.int("INGEST_FIRST_ABOVE", default=0)
 INGEST_FIRST_MAX_BACKLOG = env.int("INGEST_FIRST_MAX_BACKLOG", default=INGEST_MAX_BACKLOG // 2)
 # Payloads kept on local disk while the queue is unreachable; past this, 429.

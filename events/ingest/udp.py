@@ -270,8 +270,10 @@ def serve(
     stats_file: Path | None = None,
     stats_interval: float = 1.0,
     batch_size: int = BATCH_SIZE,
+    stop: threading.Event | None = None,
 ) -> Stats:
-    """Run the listener until SIGINT/SIGTERM; hands off what it received before stopping."""
+    """Run the listener until SIGINT/SIGTERM (or `stop` is set, when it runs in a thread of
+    another process: aggregator/embedded_udp.py); hands off what it received before stopping."""
     host, port = parse_bind(bind)
     sock = open_socket(host, port, rcvbuf)
     bound = sock.getsockname()
@@ -284,14 +286,16 @@ def serve(
         bound[0], bound[1], stats.rcvbuf, stats_file,
     )  # fmt: skip
     try:
-        asyncio.run(_receive(sock, listener))
+        asyncio.run(_receive(sock, listener, stop))
     finally:
         sock.close()
     log.info("udp: stopped; %d received, %d accepted", stats.received, stats.accepted)
     return stats
 
 
-async def _receive(sock: socket.socket, listener: Listener) -> None:
+async def _receive(
+    sock: socket.socket, listener: Listener, stop_event: threading.Event | None = None
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -299,6 +303,8 @@ async def _receive(sock: socket.socket, listener: Listener) -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
             pass
+    if stop_event is not None:  # set from another thread: wait for it in the executor
+        loop.run_in_executor(None, lambda: (stop_event.wait(), loop.call_soon_threadsafe(stop.set)))
     worker = threading.Thread(target=listener.run, name="udp-processor", daemon=True)
     worker.start()
     transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(listener), sock=sock)
