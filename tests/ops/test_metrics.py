@@ -72,14 +72,17 @@ def test_scrape_after_a_known_load_matches_the_counts(live_stack, project, key):
     wait_until(lambda: Event.objects.filter(project=project).count() == sent,
                what=live_stack.log_text)  # fmt: skip
 
-    def stored_counted():
-        return (
-            value(scrape(base), "aggregator_events_stored_total")
-            - value(before, "aggregator_events_stored_total")
-            >= sent
-        )
+    # Each process flushes its edge tally once a second: wait for the counts to arrive.
+    def counted():
+        now = scrape(base)
+        grew = {
+            ("aggregator_events_stored_total", ()): sent,
+            ("aggregator_events_received_total", (("protocol", "envelope"),)): sent,
+            ("aggregator_ingest_duration_seconds_count", (("protocol", "store"),)): 4,
+        }
+        return all(now.get(k, 0) - before.get(k, 0) >= n for k, n in grew.items())
 
-    wait_until(stored_counted, what="the stored events in /metrics")
+    wait_until(counted, what="the load in /metrics")
     after = scrape(base)
 
     def delta(name, **labels):
@@ -114,3 +117,47 @@ def test_metrics_needs_the_token(live_stack):
 def test_without_a_token_metrics_is_not_on_the_web_port(client, settings):
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
+
+
+def test_the_edge_tally_reaches_the_shared_files_on_flush():
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    from aggregator import metrics
+
+    def totals():
+        reg = CollectorRegistry()
+        multiprocess.MultiProcessCollector(reg, path=str(metrics.settings.METRICS_DIR))
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in reg.collect()
+            for s in family.samples
+        }
+
+    metrics.flush()
+    before = totals()
+    for seconds in (0.0001, 0.003, 0.003, 2.0):
+        metrics.ingest_observed("tally-test", None, seconds)
+    metrics.ingest_observed("tally-test", "too_large", 0.0001)
+    metrics.ingest_counted("tally-test", None, 5)
+    metrics.flush()
+    after = totals()
+
+    def delta(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert delta("aggregator_events_received_total", protocol="tally-test") == 9
+    assert delta("aggregator_events_refused_total", protocol="tally-test", reason="too_large") == 1
+    assert delta("aggregator_ingest_duration_seconds_count", protocol="tally-test") == 5
+    assert delta("aggregator_ingest_duration_seconds_sum", protocol="tally-test") == pytest.approx(
+        2.0062
+    )
+    # Cumulative buckets: 0.0001 twice under 0.5 ms, the 3 ms ones by 5 ms, 2 s only in +Inf.
+    assert (
+        delta("aggregator_ingest_duration_seconds_bucket", protocol="tally-test", le="0.0005") == 2
+    )
+    assert (
+        delta("aggregator_ingest_duration_seconds_bucket", protocol="tally-test", le="0.005") == 4
+    )
+    assert delta("aggregator_ingest_duration_seconds_bucket", protocol="tally-test", le="1.0") == 4
+    assert delta("aggregator_ingest_duration_seconds_bucket", protocol="tally-test", le="+Inf") == 5

@@ -11,11 +11,12 @@ import pytest
 from events.models import Event, FailedPayload
 from events.processing import drain, prepare
 from events.queue import QueuedPayload
-from ops import tasks
+from ops import collect, tasks
 from ops.models import PipelineSample
 from tests.support.browser import ARTIFACTS, log_in
 from tests.support.factories import ProjectFactory, UserFactory
 from tests.support.payloads import auth_header, envelope, python_error
+from tests.support.stack import wait_until
 
 
 def post(base, path, body, key) -> int:
@@ -44,6 +45,13 @@ def test_status_page_shows_the_pipeline_and_replays_a_failed_payload(
             post(live_web, f"/api/{project.id}/envelope/", envelope(python_error()), "0" * 32)
             == 403
         )
+
+    def counted():  # the web process flushes its tally once a second
+        totals = collect.counter_totals()
+        by_reason = tasks._by_label(totals, "aggregator_events_refused_total", "reason")
+        return by_reason.get("unknown_key", 0) - first.refused.get("unknown_key", 0) >= 2
+
+    wait_until(counted, what="the web's counts in the metrics files")
     # Two queued events wait; a third fails in a processing step (a bug of ours).
     real_prepare = prepare.prepare
     monkeypatch.setattr(prepare, "prepare", lambda p: (_ for _ in ()).throw(RuntimeError("bug <b>x</b>")))  # fmt: skip
