@@ -316,7 +316,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"  # made by collectstatic
+# Made by collectstatic: ./run.sh's in DATA_DIR, the Docker image's at build time (STATIC_ROOT).
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(DATA_DIR / "static")))
 # Serve app static files even where collectstatic has not run (tests, a fresh checkout).
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
