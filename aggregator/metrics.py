@@ -22,11 +22,6 @@ from bisect import bisect_left
 
 from django.conf import settings
 
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(settings.METRICS_DIR))
-os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
-
-from prometheus_client import Counter, Histogram, values  # noqa: E402  (after the env var)
-
 # "<host>-<pid>" instead of the pid: containers sharing the volume have the same pids.
 # No "_" in it: the collector splits file names on "_".
 _HOST = socket.gethostname().replace("_", "-")
@@ -46,42 +41,80 @@ def _identifier() -> str:
     return _ident[0]
 
 
-values.ValueClass = values.MultiProcessValue(process_identifier=_identifier)
 log = logging.getLogger(__name__)
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+_made = threading.Lock()
 
-EVENTS_RECEIVED = Counter("aggregator_events_received", "Events accepted at the edge", ["protocol"])
-EVENTS_REFUSED = Counter(
-    "aggregator_events_refused", "Requests refused at the edge", ["protocol", "reason"]
-)
-INGEST_LATENCY = Histogram(
-    "aggregator_ingest_duration_seconds",
-    "Time from a request's arrival at the edge to its answer",
-    ["protocol"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
-)
-EVENTS_STORED = Counter("aggregator_events_stored", "Events written to the database")
-BATCH_SIZE = Histogram(
-    "aggregator_batch_events",
-    "Messages per batch read from the ingest queue",
-    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
-)
-BATCH_DURATION = Histogram(
-    "aggregator_batch_duration_seconds",
-    "Time to store one batch (transaction and acknowledgement)",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
-FAILED_PAYLOADS = Counter(
-    "aggregator_failed_payloads", "Payloads the pipeline could not store (kept for replay)"
-)
-REPLAYED_PAYLOADS = Counter(
-    "aggregator_replayed_payloads", "Failed payloads queued again by replayfailed"
-)
-DELIVERIES = Counter(
-    "aggregator_notification_deliveries",
-    "Notification deliveries by channel and final status",
-    ["channel", "status"],
-)
-DIGESTS_SENT = Counter("aggregator_digests_sent", "Email digests sent")
+
+def ensure() -> None:
+    """Make the metrics (and METRICS_DIR, and this process's files) on first use, not at
+    import: importing the app writes nothing (tests/aggregator/test_settings.py)."""
+    if "EVENTS_RECEIVED" in globals():
+        return
+    with _made:
+        if "EVENTS_RECEIVED" not in globals():
+            globals().update(_make())
+
+
+def _make() -> dict:
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(settings.METRICS_DIR))
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    from prometheus_client import Counter, Histogram, values
+
+    values.ValueClass = values.MultiProcessValue(process_identifier=_identifier)
+    return {
+        "EVENTS_RECEIVED": Counter(
+            "aggregator_events_received", "Events accepted at the edge", ["protocol"]
+        ),
+        "EVENTS_REFUSED": Counter(
+            "aggregator_events_refused", "Requests refused at the edge", ["protocol", "reason"]
+        ),
+        "INGEST_LATENCY": Histogram(
+            "aggregator_ingest_duration_seconds",
+            "Time from a request's arrival at the edge to its answer",
+            ["protocol"],
+            buckets=LATENCY_BUCKETS,
+        ),
+        "EVENTS_STORED": Counter("aggregator_events_stored", "Events written to the database"),
+        "BATCH_SIZE": Histogram(
+            "aggregator_batch_events",
+            "Messages per batch read from the ingest queue",
+            buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
+        ),
+        "BATCH_DURATION": Histogram(
+            "aggregator_batch_duration_seconds",
+            "Time to store one batch (transaction and acknowledgement)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        ),
+        "FAILED_PAYLOADS": Counter(
+            "aggregator_failed_payloads",
+            "Payloads the pipeline could not store (kept for replay)",
+        ),
+        "REPLAYED_PAYLOADS": Counter(
+            "aggregator_replayed_payloads", "Failed payloads queued again by replayfailed"
+        ),
+        "DELIVERIES": Counter(
+            "aggregator_notification_deliveries",
+            "Notification deliveries by channel and final status",
+            ["channel", "status"],
+        ),
+        "DIGESTS_SENT": Counter("aggregator_digests_sent", "Email digests sent"),
+    }
+
+
+_METRICS = {
+    "EVENTS_RECEIVED", "EVENTS_REFUSED", "INGEST_LATENCY", "EVENTS_STORED", "BATCH_SIZE",
+    "BATCH_DURATION", "FAILED_PAYLOADS", "REPLAYED_PAYLOADS", "DELIVERIES", "DIGESTS_SENT",
+}  # fmt: skip
+
+
+def __getattr__(name: str):
+    """`metrics.EVENTS_STORED` and the others, made on first use."""
+    if name in _METRICS:
+        ensure()
+        return globals()[name]
+    raise AttributeError(name)
+
 
 # --- The edge: a tally per process, flushed into the metrics above once a second.
 # prometheus-client's increments (a lock, a fork check, a memory-mapped write each) cost
@@ -89,7 +122,7 @@ DIGESTS_SENT = Counter("aggregator_digests_sent", "Email digests sent")
 # request adds to plain dicts under one lock instead, and a daemon thread moves the sums into
 # the shared files, so a scrape sees them at most FLUSH_EVERY seconds late.
 FLUSH_EVERY = 1.0
-_LATENCY_BOUNDS = INGEST_LATENCY._upper_bounds  # le bounds, +Inf last
+_LATENCY_BOUNDS = [*map(float, LATENCY_BUCKETS), float("inf")]  # the histogram's le bounds
 _lock = threading.Lock()
 _counts: dict = {}  # (protocol, reason or None) -> events
 _latency: dict = {}  # protocol -> [sum of seconds, count per bucket...]
@@ -126,13 +159,17 @@ def flush() -> None:
     with _lock:
         counts, latency = _counts, _latency
         _counts, _latency = {}, {}
+    if not counts:
+        return
+    ensure()
+    made = globals()
     for (protocol, reason), n in counts.items():
         if reason is None:
-            EVENTS_RECEIVED.labels(protocol).inc(n)
+            made["EVENTS_RECEIVED"].labels(protocol).inc(n)
         else:
-            EVENTS_REFUSED.labels(protocol, reason).inc(n)
+            made["EVENTS_REFUSED"].labels(protocol, reason).inc(n)
     for protocol, tally in latency.items():
-        child = INGEST_LATENCY.labels(protocol)
+        child = made["INGEST_LATENCY"].labels(protocol)
         child._sum.inc(tally[0])  # the library's own values: an observe() per request is dear
         for value, n in zip(child._buckets, tally[1:], strict=True):
             if n:

@@ -22,7 +22,9 @@ from bench.procfs import machine_busy_ticks, pss_bytes, read_proc
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# Flushed before and after each run: BENCH_REDIS_URL gives a run a database of its own when
+# several people benchmark on one machine.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @dataclass

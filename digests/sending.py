@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
-from aggregator import metrics
 from projects.models import Membership
 
 from . import emails, periods, selection
@@ -148,6 +147,8 @@ def deliver(record: DigestRecord, user, sections, prefs) -> bool:
     DigestRecord.objects.filter(pk=record.pk).update(
         sent_at=timezone.now(), retry_after=None, last_error=""
     )
+    from aggregator import metrics  # here: importing the app writes no files
+
     metrics.DIGESTS_SENT.inc()
     return True
 

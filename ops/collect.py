@@ -95,6 +95,7 @@ class PipelineCollector:
 
 
 def registry() -> CollectorRegistry:
+    metrics.ensure()  # METRICS_DIR, and this process's own metrics
     reg = CollectorRegistry()
     multiprocess.MultiProcessCollector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
     reg.register(PipelineCollector())
@@ -107,6 +108,7 @@ def exposition() -> bytes:
 
 def counter_totals() -> dict[str, dict[tuple, float]]:
     """Every process's counters added up: metric name -> {label values: value}."""
+    metrics.ensure()
     reg = CollectorRegistry()
     multiprocess.MultiProcessCollector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
     totals: dict[str, dict[tuple, float]] = {}

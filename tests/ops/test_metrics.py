@@ -1,6 +1,7 @@
 """/metrics: a known load through the real web server and worker, then a scrape whose
 counters (summed over every process) match it."""
 
+import os
 import urllib.error
 import urllib.request
 import uuid
@@ -126,13 +127,14 @@ def test_the_edge_tally_reaches_the_shared_files_on_flush():
 
     def totals():
         reg = CollectorRegistry()
-        multiprocess.MultiProcessCollector(reg, path=str(metrics.settings.METRICS_DIR))
+        multiprocess.MultiProcessCollector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
         return {
             (s.name, tuple(sorted(s.labels.items()))): s.value
             for family in reg.collect()
             for s in family.samples
         }
 
+    metrics.ensure()
     metrics.flush()
     before = totals()
     for seconds in (0.0001, 0.003, 0.003, 2.0):
