@@ -36,7 +36,10 @@ def metrics_allowed(authorization: str) -> int:
     if not token:
         return 404
     scheme, _, given = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+    # Bytes: compare_digest refuses str with non-ASCII characters, which anyone may send.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(errors="surrogateescape"), token.encode()
+    ):
         return 401
     return 200
 

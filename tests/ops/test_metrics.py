@@ -115,6 +115,13 @@ def test_metrics_needs_the_token(live_stack):
         assert raised.value.code == 401
 
 
+def test_a_wrong_token_of_any_characters_is_refused(client, settings):
+    settings.METRICS_TOKEN = "right"
+    for given in ("Bearer wröng", "Bearer ", "Basic right", "right", "Bearer right2"):
+        assert client.get("/metrics", HTTP_AUTHORIZATION=given).status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer right").status_code == 200
+
+
 def test_without_a_token_metrics_is_not_on_the_web_port(client, settings):
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
