@@ -170,3 +170,34 @@ def test_the_edge_tally_reaches_the_shared_files_on_flush():
     )
     assert delta("aggregator_ingest_duration_seconds_bucket", protocol="tally-test", le="1.0") == 4
     assert delta("aggregator_ingest_duration_seconds_bucket", protocol="tally-test", le="+Inf") == 5
+
+
+def test_metricsserver_serves_every_process_on_its_own_bind(tmp_path):
+    """Without a token: `manage.py metricsserver` on an address of its own."""
+    import subprocess
+    import sys
+
+    from tests.support.stack import APP_ENV, ROOT, free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in APP_ENV and k != "PROMETHEUS_MULTIPROC_DIR"}  # fmt: skip
+    env.update(DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "manage.py", "metricsserver", "--bind", f"127.0.0.1:{port}"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+
+        def answers():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                    return r.read().decode()
+            except OSError:
+                return None
+
+        wait_until(lambda: answers() is not None, what="metricsserver")
+        text = answers()
+        assert "aggregator_queue_depth 0.0" in text
+        assert "aggregator_events_stored_total 0.0" in text  # this process's own, made at start
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
