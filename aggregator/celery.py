@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import gc_tuning, priority, secret_key
 from .embedded_beat import EmbeddedBeat
+from .embedded_udp import EmbeddedUdp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aggregator.settings")
 
@@ -21,6 +22,7 @@ app = Celery("aggregator")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.steps["worker"].add(EmbeddedBeat)  # off unless WORKER_BEAT
+app.steps["worker"].add(EmbeddedUdp)  # off unless WORKER_UDP_BIND
 
 
 @worker_init.connect

@@ -20,9 +20,12 @@ class BeatThread:
     def __init__(self, app):
         self.app = app
         # max_interval 1 s: the loop sleeps at most that long, so a stop is quick.
+        # The configured scheduler (its ticks are beat's heartbeat, ops/beat.py): Service
+        # would otherwise take its own default class.
         self.service = beat.Service(
-            app, max_interval=1, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME
-        )
+            app, max_interval=1, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            scheduler_cls=app.conf.beat_scheduler,
+        )  # fmt: skip
         self.thread = threading.Thread(target=self._run, name="Beat", daemon=True)
 
     def _run(self) -> None:

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "accounts",
     "audit",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,9 @@ WORKER_CHILDREN_OWN_GROUP = env.bool("WORKER_CHILDREN_OWN_GROUP", default=False)
 # Beat as a thread of the worker (aggregator/embedded_beat.py), instead of a process of its
 # own: for one worker only, with no separate `celery beat`.
 WORKER_BEAT = env.bool("WORKER_BEAT", default=False)
+# The raven UDP listener as a thread of the worker (aggregator/embedded_udp.py), instead of
+# `manage.py udpserver`: HOST:PORT, for one worker only. ./run.sh sets it from UDP_BIND.
+WORKER_UDP_BIND = env("WORKER_UDP_BIND", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     # Safety net: ingest kicks a drain itself; this catches anything a kick missed
@@ -219,6 +223,14 @@ CLEANUP_DUTY = env.float("CLEANUP_DUTY", default=0.2)
 EVENTS_PER_ISSUE = env.int("EVENTS_PER_ISSUE", default=1000)
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Beat records a heartbeat on every tick (ops/beat.py), for /-/ready/ and the status page.
+CELERY_BEAT_SCHEDULER = "ops.beat:HeartbeatScheduler"
+# The status page's queue chart and ingest rates (ops/tasks.py).
+CELERY_BEAT_SCHEDULE["sample-pipeline"] = {
+    "task": "ops.tasks.sample_pipeline",
+    "schedule": 60.0,
+    "options": {"expires": 50},
+}
 
 # --- Ingest queue: a Redis stream when Redis is configured, else a SQLite file in DATA_DIR.
 INGEST_QUEUE_URL = env(
@@ -231,6 +243,7 @@ INGEST_VISIBILITY_TIMEOUT = env.int("INGEST_VISIBILITY_TIMEOUT", default=120)
 INGEST_MAX_BACKLOG = env.int("INGEST_MAX_BACKLOG", default=50_000)
 # Ingest first (events/processing/pacing.py): while more events than this arrive per second,
 # drains wait, unless the backlog has reached INGEST_FIRST_MAX_BACKLOG. 0 turns it off.
+# ./run.sh's one-worker default layout sets 2,500.
 INGEST_FIRST_ABOVE = env.int("INGEST_FIRST_ABOVE", default=0)
 INGEST_FIRST_MAX_BACKLOG = env.int("INGEST_FIRST_MAX_BACKLOG", default=INGEST_MAX_BACKLOG // 2)
 # Payloads kept on local disk while the queue is unreachable; past this, 429.
@@ -239,6 +252,15 @@ INGEST_MAX_SPOOL = env.int("INGEST_MAX_SPOOL", default=100_000)
 INGEST_AUTO_DRAIN = env.bool("INGEST_AUTO_DRAIN", default=True)
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 UDP_RCVBUF_BYTES = env.int("UDP_RCVBUF_BYTES", default=8 * 1024 * 1024)  # manage.py udpserver
+
+# --- Operations (ops/): Prometheus metrics and the status page.
+# Each process's counters, as memory-mapped files that /metrics adds up (aggregator/metrics.py).
+METRICS_DIR = Path(env("METRICS_DIR", default=str(DATA_DIR / "metrics")))
+# /metrics answers requests that carry `Authorization: Bearer <METRICS_TOKEN>`; with no token
+# set it answers only on METRICS_BIND (host:port, `manage.py metricsserver`), never on the web
+# port.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_BIND = env("METRICS_BIND", default="127.0.0.1:9091")
 
 if REDIS_URL:
     CACHES = {
@@ -365,7 +387,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"  # made by collectstatic
+# Made by collectstatic: ./run.sh's in DATA_DIR, the Docker image's at build time (STATIC_ROOT).
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(DATA_DIR / "static")))
 # Serve app static files even where collectstatic has not run (tests, a fresh checkout).
 WHITENOISE_USE_FINDERS = True
 STORAGES = {

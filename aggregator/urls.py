@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("feedback.urls")),  # the crash-report dialog, feedback pages
     path("api/0/", include("monitors.api_urls")),  # cron monitors in the REST API
     path("api/0/", include("feedback.api_urls")),  # user feedback in the REST API
+    path("", include("ops.urls")),  # health, readiness, /metrics, the status page
     path("api/0/", include("api.urls")),  # the Sentry-style REST API
     path("settings/tokens/", include("api.token_urls")),  # personal API tokens
     path("admin/", admin.site.urls),

@@ -60,12 +60,19 @@ def _send_webhook(delivery: Delivery) -> None:
     webhooks.post(delivery.target, webhook_body(delivery))
 
 
-def _finish(delivery_id: int, status: str, error: str | None = None) -> None:
+def _finish(
+    delivery_id: int, status: str, error: str | None = None, channel: str | None = None
+) -> None:
     # A success keeps the error of an earlier attempt: it shows why it took several.
     fields = {"status": status, "finished": timezone.now()}
     if error is not None:
         fields["last_error"] = error[:500]
-    Delivery.objects.filter(pk=delivery_id).update(**fields)
+    if Delivery.objects.filter(pk=delivery_id).update(**fields):
+        if channel is None:
+            channel = Delivery.objects.filter(pk=delivery_id).values_list("channel", flat=True)[0]
+        from aggregator import metrics  # here: importing the app writes no files
+
+        metrics.DELIVERIES.labels(channel, status).inc()
 
 
 def attempt(delivery_id: int) -> None:
@@ -89,13 +96,13 @@ def attempt(delivery_id: int) -> None:
         else:
             _send_webhook(delivery)
     except Refused as exc:
-        _finish(delivery_id, Delivery.Status.FAILED, str(exc))
+        _finish(delivery_id, Delivery.Status.FAILED, str(exc), delivery.channel)
         log.warning("delivery %s failed: %s", delivery_id, exc)
         return
     except Transient as exc:
         Delivery.objects.filter(pk=delivery_id).update(last_error=str(exc)[:500])
         raise
-    _finish(delivery_id, Delivery.Status.SENT)
+    _finish(delivery_id, Delivery.Status.SENT, channel=delivery.channel)
 
 
 def give_up(delivery_id: int, error: str) -> None:

@@ -1,6 +1,6 @@
 """CPU cost of one ingest request through the WSGI fast path, without servers.
 
-    python bench/edge.py [--requests 100] [--rounds 7] [--callgrind]
+    python bench/edge.py [--requests 100] [--rounds 7] [--callgrind] [--no-metrics]
 
 What `aggregator.wsgi` runs for an envelope POST: the fast path, the Sentry endpoint,
 admission (key, project, limits) and the hand-off, over the same brotli envelopes as
@@ -9,6 +9,8 @@ keeps nothing, so the figure is our code's, not the database's or Redis's. µs p
 the fastest of `--rounds` passes; `--callgrind` adds instructions per request (a pass over N
 requests minus a pass over none, each in a valgrind process of its own), which compare
 code changes whatever the machine's load. bench/stages.py splits the edge's checks further.
+`--no-metrics` turns the Prometheus hook (aggregator/metrics.py) off, for an A/B of its
+cost; every run also times the hook alone (CPU µs per call, the fastest of the rounds).
 """
 
 from __future__ import annotations
@@ -77,11 +79,27 @@ def one_pass(app, bodies: list[bytes]) -> float:
     return time.perf_counter() - start
 
 
-def _collected(count: int) -> int:
+def hook_micros(rounds: int, calls: int = 20_000) -> float:
+    """CPU µs per call of the edge's metrics hook alone (accepted, with its latency): this
+    thread's CPU time, so time spent waiting for a core on a busy machine is left out."""
+    from aggregator import metrics
+
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.thread_time()
+        for _ in range(calls):
+            metrics.ingest_observed("envelope", None, 0.0004)
+        best = min(best, time.thread_time() - start)
+    return best / calls * 1e6
+
+
+def _collected(count: int, no_metrics: bool) -> int:
     cmd = [
         "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
         __file__, "--requests", str(count), "--inside-valgrind",
     ]  # fmt: skip
+    if no_metrics:
+        cmd.append("--no-metrics")
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     out = subprocess.run(cmd, capture_output=True, env=env, check=True).stderr
     match = COLLECTED.search(out)
@@ -95,11 +113,20 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=7, help="timed passes; the fastest counts")
     parser.add_argument("--callgrind", action="store_true", help="also count instructions")
+    parser.add_argument("--no-metrics", action="store_true", help="the metrics hook off")
     parser.add_argument("--inside-valgrind", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     from bench.stages import build_envelopes
 
     app = setup()
+    from aggregator import metrics
+
+    # A server flushes the tally once a second, a cost spread over that second's requests;
+    # under valgrind a second of wall time is a few requests, so flushes would count many
+    # times over. The pass flushes nothing; bench/README.md has the flush's cost.
+    metrics.FLUSH_EVERY = 3600.0
+    if args.no_metrics:
+        metrics.ingest_observed = lambda *args, **kwargs: None
     # The same envelopes whatever --requests, so valgrind's two passes share their set-up.
     bodies = build_envelopes(max(args.requests, 100) + 1, 50)
     request(app, bodies[-1])  # one-time costs (first imports, first regex) outside the pass
@@ -108,10 +135,13 @@ def main(argv=None) -> int:
         return 0
     micros = min(one_pass(app, bodies[: args.requests]) for _ in range(args.rounds))
     print(f"µs/request {micros / args.requests * 1e6:10.1f}")
+    if not args.no_metrics:
+        print(f"metrics hook CPU µs/call {hook_micros(args.rounds):6.2f}")
     if args.callgrind:
         if shutil.which("valgrind") is None:
             raise RuntimeError("--callgrind needs valgrind (apt install valgrind)")
-        per_request = (_collected(args.requests) - _collected(0)) // args.requests
+        collected = _collected(args.requests, args.no_metrics)
+        per_request = (collected - _collected(0, args.no_metrics)) // args.requests
         print(f"instructions/request {per_request:,}")
     return 0
 

@@ -22,7 +22,9 @@ from bench.procfs import machine_busy_ticks, pss_bytes, read_proc
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# Flushed before and after each run: BENCH_REDIS_URL gives a run a database of its own when
+# several people benchmark on one machine.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @dataclass
@@ -194,6 +196,9 @@ def start_stack(stack: Stack, args) -> str:
     return dsn
 
 
+APP_COMPONENTS = ("web", "worker", "beat", "udp")  # what ./run.sh may start
+
+
 class Sampler:
     """Samples the stack: stored events and backlog, and (unless light) memory and CPU per
     component from /proc."""
@@ -210,6 +215,7 @@ class Sampler:
         self.samples: list[dict] = []
         self.peak_rss: Counter = Counter()
         self.peak_pss: Counter = Counter()
+        self.peak_pss_total = 0  # the app's processes together (APP_COMPONENTS)
         self.seen: dict[int, tuple[str, int]] = {}  # pid -> (component, CPU ticks when last seen)
         # The servers of *our* stack: other people run their own postgres and redis here.
         self.postmaster = self.redis_pid = None
@@ -275,11 +281,26 @@ class Sampler:
         for name, ticks in self.seen.values():
             cpu[name] += ticks
         if memory:
-            for name in ("web", "worker", "beat"):
+            total = 0
+            for name in APP_COMPONENTS:
                 self.peak_rss[name] = max(self.peak_rss[name], rss[name])
                 pss = sum(pss_bytes(pid) for pid in members.get(name, []))
                 self.peak_pss[name] = max(self.peak_pss[name], pss)
+                total += pss
+            self.peak_pss_total = max(self.peak_pss_total, total)
         return {"cpu": dict(cpu), "busy": machine_busy_ticks()}
+
+    def pss_by_process(self) -> list[dict]:
+        """Every process of the app (not the servers, not the load generator) with its PSS."""
+        groups = {p.pgid: name for name, p in self.stack.procs.items()}
+        out = []
+        for pid, (comm, _ppid, pgid, _ticks, rss_bytes) in sorted(read_proc().items()):
+            name = groups.get(pgid)
+            if name in APP_COMPONENTS:
+                out.append({"component": name, "pid": pid, "comm": comm,
+                            "pss_mb": round(pss_bytes(pid) / 2**20, 1),
+                            "rss_mb": round(rss_bytes / 2**20, 1)})  # fmt: skip
+        return out
 
 
 BENIGN_LOG_LINES = (

@@ -57,6 +57,9 @@ def build_report(
         "beat_rss_peak_mb": round(sampler.peak_rss["beat"] / 2**20, 1),
         "web_pss_peak_mb": round(sampler.peak_pss["web"] / 2**20, 1),
         "worker_pss_peak_mb": round(sampler.peak_pss["worker"] / 2**20, 1),
+        # MiB, every process of the app (web, worker, beat, udp): at rest, and the peak.
+        "pss_rest_total_mib": round(sum(p["pss_mb"] for p in getattr(sampler, "rest", [])), 1),
+        "pss_peak_total_mib": round(sampler.peak_pss_total / 2**20, 1),
     }
     per_event_us = {k: round(v * 1e6 / accepted) for k, v in cpu.items()} if accepted else {}
     return {
@@ -73,6 +76,7 @@ def build_report(
         "loadgen": load,
         "issue_problems": check_issues(issues, load["accepted_by_group"]),
         "background_cpu_cores": round(background, 2),
+        "processes_at_rest": getattr(sampler, "rest", []),
         "other_cpu_cores_during": round(cpu["other"] / e2e_seconds, 2) if e2e_seconds > 0 else None,
         "cpu_seconds": cpu,
         "cpu_us_per_event": per_event_us,
@@ -158,6 +162,8 @@ def format_summary(result: dict) -> str:
         f"memory:     web RSS {m['web_rss_peak_mb']} MB (PSS {m['web_pss_peak_mb']}),"
         f" worker RSS {m['worker_rss_peak_mb']} MB (PSS {m['worker_pss_peak_mb']}),"
         f" beat RSS {m['beat_rss_peak_mb']} MB",
+        f"PSS:        whole app {m['pss_rest_total_mib']} MiB at rest,"
+        f" {m['pss_peak_total_mib']} MiB at the peak",
         "cpu µs/event: "
         + ", ".join(f"{k} {v:g}" for k, v in result["cpu_us_per_event_median"].items() if v),
     ]
@@ -180,6 +186,11 @@ def format_summary(result: dict) -> str:
             lines.append(
                 f"    {name} log: {found['count']} suspicious line(s), e.g. {found['first'][0]}"
             )
+        rest = run.get("processes_at_rest", [])
+        if rest:
+            lines.append("    at rest (PSS / RSS MiB): " + "; ".join(
+                f"{p['component']} {p['pid']} {p['pss_mb']} / {p['rss_mb']}" for p in rest
+            ) + f"; peak of the whole app {f['pss_peak_total_mib']} MiB")  # fmt: skip
         series = " ".join(f"{t}s:{b}" for t, b, _ in run["backlog_series"])
         lines.append(f"    backlog (s since first send:backlog): {series}")
         for name, prof in run.get("profiles", {}).items():

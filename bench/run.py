@@ -68,6 +68,7 @@ APP_ENV = (
     "INGEST_FIRST_ABOVE",
     "INGEST_FIRST_MAX_BACKLOG",
     "WORKER_BEAT",
+    "WORKER_UDP_BIND",
 )
 
 
@@ -81,6 +82,8 @@ def run_once(args) -> dict:
         SECRET_KEY=secrets.token_urlsafe(50),  # a throwaway stack's
         WORKER_NICE=str(args.worker_nice), INGEST_FIRST_ABOVE=str(args.ingest_first_above),
         WORKER_BEAT="1" if args.worker_beat else "0",
+        # As ./run.sh: the UDP listener as a thread of the worker, on a port of its own.
+        WORKER_UDP_BIND=f"127.0.0.1:{free_port()}" if args.worker_udp else "",
     )  # fmt: skip
     stack = Stack(args.backend, tmp, env)
     print(f"bench: {args.backend} stack in {tmp}", file=sys.stderr)
@@ -112,6 +115,7 @@ def measure(stack: Stack, dsn: str, args) -> dict:
     sampler = Sampler(stack, project_id)
     background = wait_for_quiet_machine(sampler, args)
 
+    sampler.rest = sampler.pss_by_process()  # before the load: the stack at rest
     out_json = stack.tmp / "loadgen.json"
     cmd = [str(BIN / "python"), str(LOADGEN), "--dsn", dsn, "--events", str(args.events),
            "--groups", str(args.groups), "--concurrency", str(args.concurrency),
@@ -228,8 +232,9 @@ def parse_args(argv=None):
     parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh stack")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4, help="granian blocking threads")
-    parser.add_argument("--worker-concurrency", type=int, default=2)
-    parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"], default="prefork")
+    # The defaults are ./run.sh's default layout (README "Processes").
+    parser.add_argument("--worker-concurrency", type=int, default=1)
+    parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"], default="solo")
     parser.add_argument(
         "--worker-nice",
         type=int,
@@ -239,14 +244,21 @@ def parse_args(argv=None):
     parser.add_argument(
         "--ingest-first-above",
         type=int,
-        default=0,
+        default=2500,
         help="INGEST_FIRST_ABOVE: drains wait while more events than this arrive per second",
     )
     parser.add_argument("--no-beat", action="store_true", help="do not start celery beat")
     parser.add_argument(
         "--worker-beat",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="WORKER_BEAT: beat as a thread of the worker, no beat process",
+    )
+    parser.add_argument(
+        "--worker-udp",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="WORKER_UDP_BIND: the UDP listener as a thread of the worker",
     )
     parser.add_argument("--max-seconds", type=float, default=600, help="cap on the load phase")
     parser.add_argument("--stall-timeout", type=float, default=30,

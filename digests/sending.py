@@ -147,6 +147,9 @@ def deliver(record: DigestRecord, user, sections, prefs) -> bool:
     DigestRecord.objects.filter(pk=record.pk).update(
         sent_at=timezone.now(), retry_after=None, last_error=""
     )
+    from aggregator import metrics  # here: importing the app writes no files
+
+    metrics.DIGESTS_SENT.inc()
     return True
 
 

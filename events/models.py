@@ -225,8 +225,9 @@ class IssueHourlyCount(models.Model):
 
 class FailedPayload(models.Model):
     """A queued payload the pipeline could not store, kept (not dropped) with the reason, for
-    inspection in the admin. `meta` and `body` are the queue message as read (events/queue),
-    or, for an event that failed only at the batch write, no meta and the prepared event."""
+    the status page and `manage.py replayfailed`. `meta` and `body` are the queue message as
+    read (events/queue), whatever failed it; rows from before that have no meta and the
+    prepared event as JSON (ops/replay.py reads both)."""
 
     project_id = models.BigIntegerField(null=True)
     received = models.DateTimeField(auto_now_add=True)

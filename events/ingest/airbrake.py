@@ -21,6 +21,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from aggregator import metrics
 from events.queue import QueuedPayload
 from events.wire import airbrake, compression
 from events.wire.event_json import MAX_EVENT_BYTES, loads_json, normalize_event_id
@@ -111,13 +112,17 @@ def _payload(key, notice, request: HttpRequest) -> QueuedPayload:
 def _answer(handler, request: HttpRequest, *args) -> HttpResponse:
     if request.method == "OPTIONS":
         return _cors(HttpResponse(status=200))
+    started = time.perf_counter()
     try:
-        return _cors(handler(request, *args))
+        response = _cors(handler(request, *args))
     except Refusal as exc:
+        metrics.ingest_observed("airbrake", exc.reason, time.perf_counter() - started)
         return refusal_response(exc)
     except Exception:  # a bug must not look like a server outage to the notifier
         log.exception("airbrake: unexpected error")
         return error_response(400, "Invalid request: the notice could not be processed")
+    metrics.ingest_observed("airbrake", None, time.perf_counter() - started)
+    return response
 
 
 def _v3(request: HttpRequest, project_id: str) -> HttpResponse:

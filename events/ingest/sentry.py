@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from aggregator import metrics
 from events import items
 from events.queue import QueuedPayload
 from events.wire import compression
@@ -172,6 +173,7 @@ def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> Answer:
         return EMPTY
     if request.method != "POST":
         return error_answer(405, "method not allowed")
+    started = time.perf_counter()
     try:
         project_id = _project_id(raw_project_id)
         auth = _request_auth(request)
@@ -186,7 +188,9 @@ def ingest(request: HttpRequest, raw_project_id: str, kind: str) -> Answer:
             auth.public_key, project_id, reader, request.META.get("HTTP_USER_AGENT", "")
         )
     except Refusal as exc:
+        metrics.ingest_observed(kind, exc.reason, time.perf_counter() - started)
         return refusal_answer(exc)
+    metrics.ingest_observed(kind, None, time.perf_counter() - started, payload is not None)
     return ok(payload.event_id if payload is not None else reader.event_id)
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from aggregator import metrics
 from events.queue import QueuedPayload
 from events.wire.datagram import (
     MAX_DATAGRAM_BYTES,
@@ -170,6 +171,7 @@ class Listener:
                 log.warning("udp: batched hand-off failed; handing off one by one", exc_info=True)
             else:
                 self.stats.accepted += len(accepted)
+                metrics.ingest_counted("udp", None, len(accepted))
                 return
         for payload in accepted:
             try:
@@ -181,9 +183,11 @@ class Listener:
                 self.reject("internal_error", "hand-off failed", payload.client_ip)
             else:
                 self.stats.accepted += 1
+                metrics.ingest_counted("udp", None)
 
     def reject(self, reason: str, detail: str, addr) -> None:
         self.stats.rejected[reason] += 1
+        metrics.ingest_counted("udp", reason)
         self.reject_log(reason, detail, addr)
 
     def check(self, data: bytes, addr) -> QueuedPayload:
@@ -266,8 +270,10 @@ def serve(
     stats_file: Path | None = None,
     stats_interval: float = 1.0,
     batch_size: int = BATCH_SIZE,
+    stop: threading.Event | None = None,
 ) -> Stats:
-    """Run the listener until SIGINT/SIGTERM; hands off what it received before stopping."""
+    """Run the listener until SIGINT/SIGTERM (or `stop` is set, when it runs in a thread of
+    another process: aggregator/embedded_udp.py); hands off what it received before stopping."""
     host, port = parse_bind(bind)
     sock = open_socket(host, port, rcvbuf)
     bound = sock.getsockname()
@@ -280,14 +286,16 @@ def serve(
         bound[0], bound[1], stats.rcvbuf, stats_file,
     )  # fmt: skip
     try:
-        asyncio.run(_receive(sock, listener))
+        asyncio.run(_receive(sock, listener, stop))
     finally:
         sock.close()
     log.info("udp: stopped; %d received, %d accepted", stats.received, stats.accepted)
     return stats
 
 
-async def _receive(sock: socket.socket, listener: Listener) -> None:
+async def _receive(
+    sock: socket.socket, listener: Listener, stop_event: threading.Event | None = None
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -295,6 +303,8 @@ async def _receive(sock: socket.socket, listener: Listener) -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
             pass
+    if stop_event is not None:  # set from another thread: wait for it in the executor
+        loop.run_in_executor(None, lambda: (stop_event.wait(), loop.call_soon_threadsafe(stop.set)))
     worker = threading.Thread(target=listener.run, name="udp-processor", daemon=True)
     worker.start()
     transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(listener), sock=sock)

@@ -12,10 +12,10 @@ import queue as queue_module
 import threading
 import time
 
-import orjson
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, transaction
 
+from aggregator import heartbeat, metrics
 from events import items, signals
 from events.models import FailedPayload
 from events.queue import Message, get_queue
@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 
 
 def _keep_failed(message: Message, reason: str) -> None:
+    """Every failed payload in one format, the queue message as read, so that
+    `manage.py replayfailed` can queue any of them again."""
     payload = message.payload
+    metrics.FAILED_PAYLOADS.inc()
     FailedPayload.objects.create(
         project_id=payload.project_id if payload else None,
         reason=reason[:2000],
@@ -63,12 +66,13 @@ def _live_projects(messages: list[Message]) -> dict[int, Filters | None]:
     return {row[0]: _filters(*row[1:]) for row in rows}
 
 
-def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict, list]:
+def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict, list, list]:
     """Pure work, done before the transaction so write locks are held only for writing.
     Returns the prepared events, the failed messages with their reasons, the outcome
-    counts of the filtered and invalid ones (outcomes.tally keys), and the items other apps
-    take (check-ins, feedback; events/items.py)."""
-    prepared, failed, counts, routed = [], [], {}, []
+    counts of the filtered and invalid ones (outcomes.tally keys), the items other apps
+    take (check-ins, feedback; events/items.py), and the message each prepared event came
+    from."""
+    prepared, failed, counts, routed, sources = [], [], {}, [], []
 
     def count(payload, outcome: str, reason: str) -> None:
         key = (payload.project_id, tally.hour_of(payload.received), "error", outcome, reason)
@@ -89,6 +93,7 @@ def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict, list
             event = prepare.prepare(message.payload, live[message.payload.project_id], taken)
             if event is not None:
                 prepared.append(event)
+                sources.append(message)
             routed += taken
         except prepare.Filtered as exc:
             count(message.payload, Outcomes.FILTERED, exc.reason)
@@ -99,7 +104,7 @@ def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict, list
             log.exception("could not prepare event %s", message.payload.event_id)
             failed.append((message, f"{type(exc).__name__}: {exc}"))
             count(message.payload, Outcomes.INVALID, "internal_error")
-    return prepared, failed, counts, routed
+    return prepared, failed, counts, routed, sources
 
 
 def _count_accepted(prepared: list, outcomes: list[store.Outcome], counts: dict) -> dict:
@@ -126,9 +131,11 @@ HOLD_POLL = 0.05
 TRANSIENT = (OperationalError, InterfaceError)
 
 
-def _store(prepared: list[prepare.PreparedEvent], counts: dict) -> list[store.Outcome]:
-    """Store the batch; an event that cannot be stored is kept as a FailedPayload and
-    counted in `counts` as invalid."""
+def _store(
+    prepared: list[prepare.PreparedEvent], sources: list[Message], counts: dict
+) -> list[store.Outcome]:
+    """Store the batch; an event that cannot be stored is kept as a FailedPayload (its queue
+    message) and counted in `counts` as invalid."""
     try:
         return store.store_batch(prepared)
     except TRANSIENT:
@@ -137,17 +144,14 @@ def _store(prepared: list[prepare.PreparedEvent], counts: dict) -> list[store.Ou
         # Something in the batch trips a bug: store one by one so the rest still lands.
         log.exception("batch store failed; retrying events one by one")
         outcomes = []
-        for event in prepared:
+        for event, message in zip(prepared, sources, strict=True):
             try:
-                outcomes.extend(store.store_batch([event]))
+                outcomes.extend(store.store_batch([event]))  # a savepoint of its own
             except TRANSIENT:
                 raise
             except Exception as exc:
                 log.exception("could not store event %s", event.event_id)
-                FailedPayload.objects.create(
-                    project_id=event.project_id, reason=f"{type(exc).__name__}: {exc}",
-                    meta=b"", body=orjson.dumps(event.data),
-                )  # fmt: skip
+                _keep_failed(message, f"{type(exc).__name__}: {exc}")
                 hour = tally.hour_of(event.received.timestamp())
                 key = (event.project_id, hour, "error", Outcomes.INVALID, "internal_error")
                 counts[key] = counts.get(key, 0) + 1
@@ -219,18 +223,28 @@ def _read() -> list[Message]:
 
 
 def _write(
-    messages: list[Message], prepared: list, failed: list, counts: dict, routed: list = ()
+    messages: list[Message],
+    prepared: list,
+    failed: list,
+    counts: dict,
+    routed: list,
+    sources: list,
 ) -> None:
     """Store a prepared batch in one transaction, then ack it, then tell the receivers."""
+    started = time.perf_counter()
     with transaction.atomic():
         for message, reason in failed:
             _keep_failed(message, reason)
         counts = dict(counts)
-        outcomes = _store(prepared, counts)
+        outcomes = _store(prepared, sources, counts)
         tally.fold(_count_accepted(prepared, outcomes, counts))  # exact: in the same commit
         if routed:  # after the events: feedback finds the event it is about in this batch
             outcomes += _hand_on(routed)
     get_queue().ack([m.id for m in messages])
+    metrics.BATCH_DURATION.observe(time.perf_counter() - started)
+    metrics.BATCH_SIZE.observe(len(messages))
+    metrics.EVENTS_STORED.inc(sum(o.new_events for o in outcomes))
+    heartbeat.beat("worker")
     emit(outcomes)
 
 
@@ -257,12 +271,18 @@ class _Writer:
         self._thread: threading.Thread | None = None
 
     def submit(
-        self, messages: list[Message], prepared: list, failed: list, counts: dict, routed: list
+        self,
+        messages: list[Message],
+        prepared: list,
+        failed: list,
+        counts: dict,
+        routed: list,
+        sources: list,
     ) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="drain-writer", daemon=True)
             self._thread.start()
-        self._jobs.put((messages, prepared, failed, counts, routed))
+        self._jobs.put((messages, prepared, failed, counts, routed, sources))
 
     def _run(self) -> None:
         try:
@@ -300,6 +320,7 @@ def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
     pacer = pacing.ingest_first()
     try:
         while time.monotonic() < deadline:
+            heartbeat.beat("worker")
             writer.check()
             if pacer.holding():  # a burst is arriving: the edge first, this batch after it
                 time.sleep(HOLD_POLL)

@@ -98,6 +98,14 @@ class RedisStreamQueue:
     def backlog(self) -> int:
         return self.client.xlen(self.stream)
 
+    def oldest(self) -> float | None:
+        """When the oldest queued message was pushed (epoch seconds), None when empty. Acked
+        entries are deleted, so the stream's first entry is the oldest not yet stored."""
+        first = self.client.xrange(self.stream, count=1)
+        if not first:
+            return None
+        return int(first[0][0].split(b"-")[0]) / 1000
+
     def added(self) -> int | None:
         """Messages ever pushed (Redis 7+), for the arrival rate; None when unknown."""
         try:

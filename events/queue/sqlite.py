@@ -76,6 +76,16 @@ class SqliteQueue:
     def backlog(self) -> int:
         return self._conn().execute("SELECT count(*) FROM queue").fetchone()[0]
 
+    def oldest(self) -> float | None:
+        """When the oldest queued payload was received (epoch seconds), None when empty."""
+        row = self._conn().execute("SELECT meta FROM queue ORDER BY id LIMIT 1").fetchone()
+        if row is None:
+            return None
+        try:
+            return float(QueuedPayload.decode(row[0], b"").received)
+        except (ValueError, TypeError):
+            return None
+
     def added(self) -> int:
         """Messages ever pushed: AUTOINCREMENT keeps the highest id, even once deleted."""
         row = (

@@ -77,3 +77,19 @@ def test_an_undecodable_message_is_delivered_without_a_payload(queue):
         queue.client.xadd(queue.stream, {"m": b"[1, 2]", "b": b"x"})
     [message] = queue.read(10, visibility_timeout=60)
     assert message.payload is None and message.raw_meta in (b"not json", b"[1, 2]")
+
+
+def test_oldest_is_when_the_first_unacknowledged_message_arrived(queue):
+    """The processing lag of /metrics and the status page: None when empty."""
+    assert queue.oldest() is None
+    before = time.time()
+    queue.push_many([payload(1), payload(2)])
+    oldest = queue.oldest()
+    # SQLite keeps the edge's receive time; Redis the stream id's push time (ms).
+    assert oldest == payload(1).received or before - 0.002 <= oldest <= time.time() + 0.002
+    [first] = queue.read(1, visibility_timeout=60)
+    queue.ack([first.id])
+    second = queue.oldest()
+    assert second == payload(2).received or before - 0.002 <= second <= time.time() + 0.002
+    queue.ack([m.id for m in queue.read(10, visibility_timeout=60)])
+    assert queue.oldest() is None
