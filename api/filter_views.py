@@ -71,6 +71,7 @@ class FilterSerializer(drf.Serializer):
     name = drf.CharField()
 
 
+@access.rule("viewer")
 class ProjectFilters(APIView):
     @extend_schema(responses={200: FilterSerializer(many=True), **ERRORS})
     def get(self, request, org_slug, project_slug):
@@ -78,11 +79,11 @@ class ProjectFilters(APIView):
         return Response(_filter_list(project))
 
 
+@access.rule(PUT="admin")
 class ProjectFilterDetail(APIView):
     @extend_schema(request=FilterInput, responses={204: None, **ERRORS})
     def put(self, request, org_slug, project_slug, filter_id):
-        project = access.project_or_404(request.user, org_slug, project_slug)
-        access.admin_membership_or_403(request.user, org_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
         if filter_id not in FILTERS:
             raise exceptions.NotFound(f"no filter {filter_id!r}; filters: {', '.join(FILTERS)}")
         body = FilterInput(data=request.data)
@@ -101,6 +102,7 @@ class OptionsInput(drf.Serializer):
     options = drf.DictField(child=drf.CharField(allow_blank=True, max_length=10_000))
 
 
+@access.rule(GET="viewer", PUT="admin")
 class ProjectFilterOptions(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, org_slug, project_slug):
@@ -109,8 +111,7 @@ class ProjectFilterOptions(APIView):
 
     @extend_schema(request=OptionsInput, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def put(self, request, org_slug, project_slug):
-        project = access.project_or_404(request.user, org_slug, project_slug)
-        access.admin_membership_or_403(request.user, org_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
         body = OptionsInput(data=request.data)
         body.is_valid(raise_exception=True)
         unknown = set(body.validated_data["options"]) - set(OPTIONS)
@@ -130,6 +131,7 @@ class QuotasInput(drf.Serializer):
     perMonth = drf.IntegerField(min_value=1, max_value=2**31 - 1, allow_null=True, required=False)
 
 
+@access.rule(GET="viewer", PUT="admin")
 class ProjectQuotas(APIView):
     @extend_schema(responses={200: QuotasInput, **ERRORS})
     def get(self, request, org_slug, project_slug):
@@ -139,8 +141,7 @@ class ProjectQuotas(APIView):
     @extend_schema(request=QuotasInput, responses={200: QuotasInput, **ERRORS})
     def put(self, request, org_slug, project_slug):
         """Events per minute, hour, day and month (30 days); null: no limit."""
-        project = access.project_or_404(request.user, org_slug, project_slug)
-        access.admin_membership_or_403(request.user, org_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
         body = QuotasInput(data=request.data)
         body.is_valid(raise_exception=True)
         project = _save(QuotasForm, project, {QUOTAS[k]: v for k, v in body.validated_data.items()})

@@ -57,6 +57,7 @@ def notification_settings(request):
     return render(request, "digests/settings.html", {"form": form}, status=status)
 
 
+@access.rule(access.USER)  # the caller's own digest
 @login_required
 @require_http_methods(["POST"])
 def digest_now(request):

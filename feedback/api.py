@@ -1,6 +1,7 @@
 """User feedback in the REST API: `POST /api/0/projects/{org}/{project}/user-feedback/`
 (Sentry's legacy user report: event_id, name, email, comments) and the project's feedback
-list (GET, newest first, with Link pages). Callers are members, who may see emails."""
+list (GET, newest first, with Link pages). Callers are members and up (not viewers): the
+list shows reporters' emails."""
 
 from __future__ import annotations
 
@@ -40,12 +41,13 @@ class FeedbackSerializer(serializers.Serializer):
         return str(row.issue_id) if row.issue_id else None
 
 
+@access.rule("member")
 class ProjectFeedback(APIView):
     @extend_schema(
         parameters=[CURSOR, LIMIT], responses={200: FeedbackSerializer(many=True), **ERRORS}
     )
     def get(self, request, org_slug, project_slug):
-        project = access.project_or_404(request.user, org_slug, project_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, role="member")
         page = simple_page(
             request, Feedback.objects.filter(project=project), key="received", descending=True
         )
@@ -55,7 +57,7 @@ class ProjectFeedback(APIView):
         request=FeedbackInput, responses={201: FeedbackSerializer, 409: ERRORS[400], **ERRORS}
     )
     def post(self, request, org_slug, project_slug):
-        project = access.project_or_404(request.user, org_slug, project_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, role="member")
         body = FeedbackInput(data=request.data)
         body.is_valid(raise_exception=True)
         try:

@@ -1,6 +1,7 @@
 """Monitors in the REST API: the organization's monitors (what `sentry-cli monitors list`
 reads: id, slug, name and status), one monitor (GET, PUT to mute), and its check-ins. Access
-and pages as in the rest of the API (`projects.access`, `api.common`)."""
+and pages as in the rest of the API (`projects.access`, `api.common`): monitors of the
+projects the caller sees; viewers read, members also mute."""
 
 from __future__ import annotations
 
@@ -93,9 +94,13 @@ class MonitorInput(serializers.Serializer):
 MONITORS = Monitor.objects.select_related("project")
 
 
-def monitor_or_404(request, org_slug: str, monitor_slug: str) -> Monitor:
-    org = access.membership_or_404(request.user, org_slug).organization
-    qs = MONITORS.filter(project__organization=org, slug=monitor_slug)
+def monitor_or_404(request, org_slug: str, monitor_slug: str, role: str | None = None) -> Monitor:
+    """The monitor (404 unless the user sees its project); 403 below `role`."""
+    membership = access.membership_or_404(request.user, org_slug)
+    org = membership.organization
+    qs = access.for_member(MONITORS, request.user).filter(
+        project__organization=org, slug=monitor_slug
+    )
     if wanted := request.GET.get("project"):
         key = "project_id" if wanted.isdigit() and len(wanted) < 19 else "project__slug"
         qs = qs.filter(**{key: wanted})
@@ -104,19 +109,24 @@ def monitor_or_404(request, org_slug: str, monitor_slug: str) -> Monitor:
         raise bad_request("Several projects have a monitor of this slug: add ?project=.")
     if not found:
         raise Http404("No such monitor.")
+    if role is not None:
+        access.require(membership, role)
     return found[0]
 
 
+@access.rule("viewer")
 class OrganizationMonitors(APIView):
     @extend_schema(
         parameters=[CURSOR, LIMIT], responses={200: MonitorSerializer(many=True), **ERRORS}
     )
     def get(self, request, org_slug):
         org = access.membership_or_404(request.user, org_slug).organization
-        page = simple_page(request, MONITORS.filter(project__organization=org))
+        monitors = access.for_member(MONITORS, request.user).filter(project__organization=org)
+        page = simple_page(request, monitors)
         return page_response(request, page, MonitorSerializer(page.items, many=True).data)
 
 
+@access.rule(GET="viewer", PUT="member")
 class MonitorDetail(APIView):
     @extend_schema(parameters=[PROJECT], responses={200: MonitorSerializer, **ERRORS})
     def get(self, request, org_slug, monitor_slug):
@@ -127,7 +137,7 @@ class MonitorDetail(APIView):
     )
     def put(self, request, org_slug, monitor_slug):
         """Mute or unmute: a muted monitor records check-ins and raises no issues."""
-        monitor = monitor_or_404(request, org_slug, monitor_slug)
+        monitor = monitor_or_404(request, org_slug, monitor_slug, role="member")
         body = MonitorInput(data=request.data)
         body.is_valid(raise_exception=True)
         Monitor.objects.filter(pk=monitor.pk).update(muted=body.validated_data["isMuted"])
@@ -135,6 +145,7 @@ class MonitorDetail(APIView):
         return Response(MonitorSerializer(monitor).data)
 
 
+@access.rule("viewer")
 class MonitorCheckIns(APIView):
     @extend_schema(
         parameters=[PROJECT, CURSOR, LIMIT],

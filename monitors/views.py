@@ -1,6 +1,6 @@
 """Monitors on the dashboard: a project's monitors, one monitor's page (timeline of
 check-ins, the curl and SDK snippets with the project's DSN), the editor and mute. Access
-from projects.access: members see and mute, owners and admins edit."""
+from projects.access: viewers see, members also mute, owners and admins edit."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ COLOURS = {"ok": "#2e7d32", "error": "#c62828", "missed": "#ef6c00", "timeout": 
            "in_progress": "#1565c0"}  # fmt: skip
 
 
-def _monitor(request, org_slug, project_slug, slug, *, admin=False):
-    project = access.project_or_404(request.user, org_slug, project_slug, admin=admin)
+def _monitor(request, org_slug, project_slug, slug, *, role=None):
+    project = access.project_or_404(request.user, org_slug, project_slug, role=role)
     monitor = Monitor.objects.filter(project=project, slug=slug).first()
     if monitor is None:
         raise Http404("No such monitor.")
@@ -39,6 +39,7 @@ def describe(monitor: Monitor) -> str:
                              monitor.interval_unit, monitor.timezone)  # fmt: skip
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def monitor_list(request, org_slug, project_slug):
@@ -64,6 +65,7 @@ def timeline(rows) -> dict:
     return {"bars": bars, "width": max(1, len(rows) * (BAR + GAP)), "height": HEIGHT}
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def monitor_detail(request, org_slug, project_slug, slug):
@@ -77,9 +79,10 @@ def monitor_detail(request, org_slug, project_slug, slug):
     })  # fmt: skip
 
 
+@access.rule("admin")
 @login_required
 def monitor_edit(request, org_slug, project_slug, slug):
-    monitor = _monitor(request, org_slug, project_slug, slug, admin=True)
+    monitor = _monitor(request, org_slug, project_slug, slug, role="admin")
     form = MonitorForm(request.POST or None, instance=monitor)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -93,10 +96,11 @@ def monitor_edit(request, org_slug, project_slug, slug):
     })  # fmt: skip
 
 
+@access.rule("member")
 @login_required
 @require_POST
 def monitor_mute(request, org_slug, project_slug, slug):
-    monitor = _monitor(request, org_slug, project_slug, slug)
+    monitor = _monitor(request, org_slug, project_slug, slug, role="member")
     muted = request.POST.get("muted") == "1"
     Monitor.objects.filter(pk=monitor.pk).update(muted=muted)
     messages.success(request, f"Monitor {'muted' if muted else 'unmuted'}.")

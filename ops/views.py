@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from projects import access
+
 from . import checks, collect
 from . import replay as replaying
 from . import status as status_reads
@@ -22,16 +24,19 @@ def _no_store(response):
     return response
 
 
+@access.rule(access.PUBLIC)
 def health(request):
     code, body = health_answer()
     return _no_store(JsonResponse(body, status=code))
 
 
+@access.rule(access.PUBLIC)
 def ready(request):
     code, body = checks.readiness()
     return _no_store(JsonResponse(body, status=code))
 
 
+@access.rule(access.PUBLIC)  # its own bearer token (METRICS_TOKEN), not a session
 def metrics_view(request):
     code = metrics_allowed(request.headers.get("Authorization", ""))
     if code != 200:
@@ -46,12 +51,14 @@ def _staff(request) -> None:
         raise PermissionDenied("staff only")
 
 
+@access.rule(access.STAFF)
 @login_required
 def status(request):
     _staff(request)
     return render(request, "ops/status.html", status_reads.page(timezone.now()))
 
 
+@access.rule(access.STAFF)
 @login_required
 @require_POST
 def replay(request):

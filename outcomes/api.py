@@ -25,6 +25,7 @@ _PARAMETERS = [
 ]  # fmt: skip
 
 
+@access.rule("viewer")
 class OrganizationStats(APIView):
     @extend_schema(parameters=_PARAMETERS, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, org_slug):
@@ -36,7 +37,9 @@ class OrganizationStats(APIView):
         group_by = tuple(dict.fromkeys(params.getlist("groupBy")))
         if any(g not in stats.GROUP_BY for g in group_by):
             raise exceptions.ValidationError({"detail": f"groupBy must be among {stats.GROUP_BY}"})
-        projects = set(org.projects.values_list("id", flat=True))
+        # The projects the caller sees (a team's projects are hidden from others).
+        visible = access.projects_for(request.user).filter(organization=org)
+        projects = set(visible.values_list("id", flat=True))
         wanted = params.getlist("project")
         if wanted and "-1" not in wanted:
             try:

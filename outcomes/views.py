@@ -13,6 +13,7 @@ SPANS = {"24h": ("24h", "1h", "Y-m-d H:00"), "14d": ("14d", "1d", "Y-m-d"),
          "90d": ("90d", "1d", "Y-m-d")}  # fmt: skip
 
 
+@access.rule("viewer")
 @login_required
 def project_stats(request, org_slug, project_slug):
     project = access.project_or_404(request.user, org_slug, project_slug)

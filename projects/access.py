@@ -47,6 +47,9 @@ BY_URL_NAME = {
     # declared here so the hot path imports nothing more.
     "ingest:sentry": PUBLIC, "ingest:airbrake-notices": PUBLIC, "ingest:airbrake-v2": PUBLIC,
     "ingest:airbrake-locate": STAFF,
+    # Also ingest edges (the DSN's key is the credential): cron check-ins over plain HTTP,
+    # the crash-report dialog's script and form.
+    "monitors:http-checkin": PUBLIC, "feedback:error-page": PUBLIC,
 }  # fmt: skip
 
 

@@ -88,6 +88,7 @@ def organization_data(request, org_slug):
     return redirect("projects:organization", org_slug)
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def organization_quota(request, org_slug):
@@ -101,6 +102,7 @@ def organization_quota(request, org_slug):
     return redirect("projects:organization", org.slug)
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def add_member(request, org_slug):
@@ -200,6 +202,7 @@ def project_settings(request, org_slug, project_slug):
 _SECTIONS = {"quotas": (QuotasForm, "Quotas saved."), "filters": (FiltersForm, "Filters saved.")}
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def project_section(request, org_slug, project_slug, section):
@@ -216,6 +219,7 @@ def project_section(request, org_slug, project_slug, section):
     return redirect("projects:settings", project.organization.slug, project.slug)
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def project_data(request, org_slug, project_slug):

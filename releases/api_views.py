@@ -1,7 +1,8 @@
 """The releases endpoints of the REST API, at the paths sentry-cli 2.x (project endpoints)
 and 3.x (organization endpoints) call. Versions come URL-decoded in the path, `/`
-included. Access: organization members, through `projects.access`; scopes as the rest of
-the API (`api.auth.HasScope`: read for GET, write for changes)."""
+included. Access: organization members, through `projects.access` (viewers read, members create and
+update releases and deploys, owners and admins delete releases and configure repositories);
+scopes as the rest of the API (`api.auth.HasScope`: read for GET, write for changes)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,7 @@ def _put(request, release, default_projects: list) -> Response:
     return Response(_one(release))
 
 
+@access.rule(GET="viewer", POST="member")
 class OrganizationReleases(APIView):
     @extend_schema(parameters=[QUERY, CURSOR, LIMIT], responses=LIST)
     def get(self, request, org_slug):
@@ -89,10 +91,11 @@ class OrganizationReleases(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=CREATED)
     def post(self, request, org_slug):
-        org = access.membership_or_404(request.user, org_slug).organization
+        org = access.membership_or_404(request.user, org_slug, role="member").organization
         return _create(request, org, [])
 
 
+@access.rule(GET="viewer", POST="member")
 class ProjectReleases(APIView):
     @extend_schema(parameters=[QUERY, CURSOR, LIMIT], responses=LIST)
     def get(self, request, org_slug, project_slug):
@@ -102,10 +105,11 @@ class ProjectReleases(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=CREATED)
     def post(self, request, org_slug, project_slug):
-        project = access.project_or_404(request.user, org_slug, project_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, role="member")
         return _create(request, project.organization, [project])
 
 
+@access.rule(GET="viewer", PUT="member", DELETE="admin")
 class OrganizationReleaseDetail(APIView):
     @extend_schema(responses=OBJECT)
     def get(self, request, org_slug, version):
@@ -114,16 +118,17 @@ class OrganizationReleaseDetail(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OBJECT)
     def put(self, request, org_slug, version):
-        org = access.membership_or_404(request.user, org_slug).organization
+        org = access.membership_or_404(request.user, org_slug, role="member").organization
         return _put(request, _release_or_404(org, version), [])
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request, org_slug, version):
-        org = access.membership_or_404(request.user, org_slug).organization
+        org = access.admin_membership_or_403(request.user, org_slug).organization
         _release_or_404(org, version).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@access.rule(GET="viewer", PUT="member", DELETE="admin")
 class ProjectReleaseDetail(APIView):
     @extend_schema(responses=OBJECT)
     def get(self, request, org_slug, project_slug, version):
@@ -133,17 +138,18 @@ class ProjectReleaseDetail(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OBJECT)
     def put(self, request, org_slug, project_slug, version):
-        project = access.project_or_404(request.user, org_slug, project_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, role="member")
         release = _release_or_404(project.organization, version, project)
         return _put(request, release, [project])
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request, org_slug, project_slug, version):
-        project = access.project_or_404(request.user, org_slug, project_slug)
+        project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
         _release_or_404(project.organization, version, project).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@access.rule(GET="viewer", POST="member")
 class ReleaseDeploys(APIView):
     @extend_schema(parameters=[CURSOR, LIMIT], responses=LIST)
     def get(self, request, org_slug, version):
@@ -154,12 +160,13 @@ class ReleaseDeploys(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request, org_slug, version):
-        org = access.membership_or_404(request.user, org_slug).organization
+        org = access.membership_or_404(request.user, org_slug, role="member").organization
         release = _release_or_404(org, version)
         deploy = changes.add_deploy(release, _valid(inputs.DeployInput, request))
         return Response(shapes.deploy(deploy), status=status.HTTP_201_CREATED)
 
 
+@access.rule("viewer")
 class ReleaseCommits(APIView):
     @extend_schema(parameters=[CURSOR, LIMIT], responses=LIST)
     def get(self, request, org_slug, version):
@@ -170,6 +177,7 @@ class ReleaseCommits(APIView):
         return page_response(request, page, [shapes.commit(link.commit) for link in page.items])
 
 
+@access.rule("viewer")
 class PreviousWithCommits(APIView):
     """The newest earlier release (by creation) of the organization that has commits, so
     that `set-commits --local` sends only the commits since then; `{}` when there is none
@@ -188,6 +196,7 @@ class PreviousWithCommits(APIView):
         return Response(_one(earlier) if earlier else {})
 
 
+@access.rule(GET="viewer", POST="admin")
 class Repositories(APIView):
     """Configured repositories (with a provider). `set-commits --commit` and `--auto` need
     them; with none, sentry-cli falls back to the local git history."""

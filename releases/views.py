@@ -47,6 +47,7 @@ def issue_panel(request, issue) -> Panel | None:
     return Panel("Releases", "releases/_issue_panel.html", {"rows": rows, "org_slug": org.slug})
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def project_releases(request, org_slug, project_slug):
@@ -62,6 +63,7 @@ def project_releases(request, org_slug, project_slug):
     )
 
 
+@access.rule("viewer")
 @login_required
 @require_GET
 def release_detail(request, org_slug, version):
@@ -73,7 +75,8 @@ def release_detail(request, org_slug, version):
         raise Http404("No such release.")
     facts = reads.facts([release])[release.pk]
     project_ids = [p.pk for p, _n in facts.projects]
-    issues = Issue.objects.select_related("project")
+    # Only issues of projects the user sees (a team's projects are hidden from others).
+    issues = access.for_member(Issue.objects.select_related("project"), request.user)
     new_issues = issues.filter(project_id__in=project_ids, first_release=version).order_by(
         "-times_seen", "-id"
     )[:ISSUES_SHOWN]

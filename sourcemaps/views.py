@@ -33,10 +33,12 @@ class TooLarge(exceptions.APIException):
     default_detail = "Request too large."
 
 
-def _org(request, org_slug):
-    return access.membership_or_404(request.user, org_slug).organization
+def _org(request, org_slug, role=None):
+    """Reads: any member (viewers too); uploads: members and up; deletes: admins."""
+    return access.membership_or_404(request.user, org_slug, role=role).organization
 
 
+@access.rule(GET="viewer", POST="member")
 class ChunkUpload(APIView):
     parser_classes = [parsers.MultiPartParser]
 
@@ -59,7 +61,7 @@ class ChunkUpload(APIView):
         request=shapes.ChunkUploadInput, responses={200: None, 413: ERRORS[400], **ERRORS}
     )
     def post(self, request, org_slug):
-        org = _org(request, org_slug)
+        org = _org(request, org_slug, role="member")
         limit = settings.SOURCEMAP_MAX_REQUEST_SIZE + MULTIPART_OVERHEAD
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -115,10 +117,11 @@ def _assemble_input(request) -> tuple[dict, str, list[str]]:
     return body, checksum, [c.lower() for c in chunks]
 
 
+@access.rule("member")
 class ArtifactBundleAssemble(APIView):
     @extend_schema(request=shapes.AssembleInput, responses={200: shapes.AssembleAnswer, **ERRORS})
     def post(self, request, org_slug):
-        org = _org(request, org_slug)
+        org = _org(request, org_slug, role="member")
         body, checksum, chunks = _assemble_input(request)
         slugs = body.get("projects") or []
         if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
@@ -135,12 +138,13 @@ class ArtifactBundleAssemble(APIView):
         return Response(answer.json())
 
 
+@access.rule("member")
 class ReleaseAssemble(APIView):
     """2.x's release bundle (chunk-upload `accept` with release_files only)."""
 
     @extend_schema(request=shapes.AssembleInput, responses={200: shapes.AssembleAnswer, **ERRORS})
     def post(self, request, org_slug, version):
-        org = _org(request, org_slug)
+        org = _org(request, org_slug, role="member")
         _body, checksum, chunks = _assemble_input(request)
         answer = assemble(org, checksum, chunks,
                           kind=ArtifactBundle.Kind.RELEASE, release=version[:250])  # fmt: skip
@@ -169,15 +173,18 @@ def _headers(values: list[str]) -> dict[str, str]:
     return headers
 
 
+@access.rule(GET="viewer", POST="member")
 class ReleaseFiles(APIView):
     """2.x's legacy upload: one multipart POST per file of a release (by version string)."""
 
     parser_classes = [parsers.MultiPartParser]
 
-    def _org(self, request, org_slug, project_slug=None):
+    def _org(self, request, org_slug, project_slug=None, role=None):
         if project_slug is not None:
-            return access.project_or_404(request.user, org_slug, project_slug).organization
-        return _org(request, org_slug)
+            return access.project_or_404(
+                request.user, org_slug, project_slug, role=role
+            ).organization
+        return _org(request, org_slug, role=role)
 
     @extend_schema(
         parameters=[CURSOR, LIMIT], responses={200: shapes.ReleaseFile(many=True), **ERRORS}
@@ -191,7 +198,7 @@ class ReleaseFiles(APIView):
     @extend_schema(request=shapes.ReleaseFileInput,
                    responses={201: shapes.ReleaseFile, 409: ERRORS[400], 413: ERRORS[400], **ERRORS})  # fmt: skip
     def post(self, request, org_slug, version, project_slug=None):
-        org = self._org(request, org_slug, project_slug)
+        org = self._org(request, org_slug, project_slug, role="member")
         limit = settings.SOURCEMAP_MAX_FILE_SIZE
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -228,12 +235,15 @@ class ReleaseFiles(APIView):
         return Response(_file_json(row), status=status.HTTP_201_CREATED)
 
 
+@access.rule(GET="viewer", DELETE="admin")
 class ReleaseFileDetail(APIView):
-    def _row(self, request, org_slug, version, file_id, project_slug=None):
+    def _row(self, request, org_slug, version, file_id, project_slug=None, role=None):
         if project_slug is not None:
-            org = access.project_or_404(request.user, org_slug, project_slug).organization
+            org = access.project_or_404(
+                request.user, org_slug, project_slug, role=role
+            ).organization
         else:
-            org = _org(request, org_slug)
+            org = _org(request, org_slug, role=role)
         row = ArtifactFile.objects.filter(
             organization=org, release=version, bundle=None, pk=file_id
         ).first()
@@ -247,5 +257,5 @@ class ReleaseFileDetail(APIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request, org_slug, version, file_id, project_slug=None):
-        self._row(request, org_slug, version, file_id, project_slug).delete()
+        self._row(request, org_slug, version, file_id, project_slug, role="admin").delete()
         return Response(status=status.HTTP_204_NO_CONTENT)

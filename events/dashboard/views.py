@@ -222,12 +222,16 @@ def bulk_action(request):
     return _back(request, reverse("events:all-issues"))
 
 
+@access.rule("member")  # as the API's issue delete: part of triage
 @login_required
 @require_POST
 def issue_delete(request, issue_id):
     """Delete an issue: gone at once with its counts, its events in the background."""
     issue = access.get_for_member_or_404(
-        Issue.objects.select_related("project__organization"), request.user, pk=issue_id
+        Issue.objects.select_related("project__organization"),
+        request.user,
+        pk=issue_id,
+        role="member",
     )
     project = issue.project
     triage.delete([issue.pk])
@@ -235,6 +239,7 @@ def issue_delete(request, issue_id):
     return redirect("events:project-issues", project.organization.slug, project.slug)
 
 
+@access.rule("admin")
 @login_required
 @require_POST
 def project_delete(request, org_slug, project_slug):

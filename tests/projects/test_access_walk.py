@@ -14,8 +14,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from api.models import ApiToken
+from monitors.models import Monitor
 from projects import access
 from projects.models import Invitation, Membership, Team
+from releases.models import Release
+from sourcemaps.models import ArtifactFile
 from tests.support.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -98,7 +101,8 @@ def cases():
 @pytest.fixture
 def world(ingest_queue):
     """Org A: owner, admin, member, viewer (and tom, a member to remove); org B alike with an
-    owner only. Each with a project, an issue and its event, a rule, a team, a token."""
+    owner only. Each with a project, an issue and its event, a rule, a team, a token, a
+    release of the project with a release file, and a monitor."""
 
     def side(slug, people):
         org = OrganizationFactory(name=slug, slug=slug)
@@ -110,6 +114,11 @@ def world(ingest_queue):
         target = MembershipFactory(user=UserFactory(username=f"tom-{slug}"), organization=org)
         project = ProjectFactory(organization=org, name=f"{slug} app", slug="app")
         [issue] = store(project, python_error())
+        Release.objects.create(organization=org, version="1.0.0").projects.add(project)
+        Monitor.objects.create(project=project, slug="nightly", name="Nightly")
+        release_file = ArtifactFile.objects.create(
+            organization=org, type=ArtifactFile.Type.SOURCE, url="~/app.js", release="1.0.0",
+            sha1="0" * 40, size=0)  # fmt: skip
         return {
             "org_slug": org.slug, "project_slug": project.slug, "issue_id": issue.pk,
             "event_id": issue.events.get().event_id, "which": "latest",
@@ -121,6 +130,8 @@ def world(ingest_queue):
             "invitation_id": Invitation.objects.create(
                 organization=org, email=f"i@{slug}.example", role="member", token_hash=slug,
                 expires=timezone.now() + timedelta(days=1)).pk,
+            "version": "1.0.0", "file_id": release_file.pk, "filter_id": "localhost",
+            "slug": "nightly", "monitor_slug": "nightly",
             "users": users,
         }  # fmt: skip
 
