@@ -30,7 +30,7 @@ def buggy_prepare(monkeypatch):
     """A bug of ours in a processing step, fixed when the fixture's `fix()` is called."""
     real = prepare.prepare
 
-    def broken(payload):
+    def broken(payload, *_args):
         raise RuntimeError("simulated bug in a processing step")
 
     monkeypatch.setattr(prepare, "prepare", broken)

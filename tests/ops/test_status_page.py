@@ -54,7 +54,7 @@ def test_status_page_shows_the_pipeline_and_replays_a_failed_payload(
     wait_until(counted, what="the web's counts in the metrics files")
     # Two queued events wait; a third fails in a processing step (a bug of ours).
     real_prepare = prepare.prepare
-    monkeypatch.setattr(prepare, "prepare", lambda p: (_ for _ in ()).throw(RuntimeError("bug <b>x</b>")))  # fmt: skip
+    monkeypatch.setattr(prepare, "prepare", lambda p, *_a: (_ for _ in ()).throw(RuntimeError("bug <b>x</b>")))  # fmt: skip
     ingest_queue.clear()
     failing = python_error()
     ingest_queue.push(QueuedPayload(project.id, failing["event_id"], time.time(), "envelope", "",

@@ -129,7 +129,7 @@ def test_retention_and_cap_on_the_settings_pages(client, alice, bob, project):
     assert project.organization.retention_days == 30
     client.force_login(bob)  # a plain member changes neither
     client.post(reverse("projects:data", args=["org-a"]), {"data-retention_days": "5"})
-    assert client.post(data, {"data-retention_days": "5"}).status_code == 404
+    assert client.post(data, {"data-retention_days": "5"}).status_code == 403
     project.organization.refresh_from_db()
     assert project.organization.retention_days == 30
 
@@ -143,7 +143,7 @@ def test_delete_a_project_from_its_settings_page(
     store_events(project, python_error())
     url = reverse("events:project-delete", args=["org-a", "backend"])
     client.force_login(bob)
-    assert client.post(url).status_code == 404  # members may not
+    assert client.post(url).status_code == 403  # members may not
     client.force_login(alice)
     assert (
         "Delete project"
