@@ -3,7 +3,7 @@ change things need no audit calls of their own (the request comes from `log.Curr
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -12,7 +12,7 @@ from api.models import ApiToken
 from events.models import Issue
 from projects.models import Invitation, Membership, Organization, Project, ProjectKey, Team
 
-from .log import record
+from .log import deleting, record
 
 
 @receiver(user_logged_in)
@@ -73,6 +73,18 @@ def _member_deleted(sender, instance, **kwargs):
     if org is not None:
         record("member.removed", organization=org, target=user.get_username() if user else "",
                role=instance.role)  # fmt: skip
+
+
+@receiver(pre_delete, sender=Organization)
+def _org_deleting(sender, instance, **kwargs):
+    # Its projects, keys and rules go first, each with a post_delete; entries written then
+    # would point at the organization being deleted (log.py skips them).
+    deleting.add(instance.pk)
+
+
+@receiver(post_delete, sender=Organization)
+def _org_deleted(sender, instance, **kwargs):
+    deleting.discard(instance.pk)
 
 
 @receiver(post_save, sender=Organization)

@@ -52,8 +52,14 @@ def current_request():
     return _request.get()
 
 
+# Organizations being deleted in this process (hooks.py): their entries go with them.
+deleting: set[int] = set()
+
+
 def record(action: str, *, organization=None, target: str = "", actor=None, request=None,
-           **detail) -> AuditEntry:  # fmt: skip
+           **detail) -> AuditEntry | None:  # fmt: skip
+    if organization is not None and organization.pk in deleting:
+        return None
     from accounts.throttle import client_ip
 
     request = request or current_request()

@@ -105,18 +105,20 @@ def _command_line(args) -> str:
         parts.append(f"--rate {args.rate:g}")
     if args.encoding != "br":
         parts.append(f"--encoding {args.encoding}")
-    # The layout, where it differs from the Procfile's.
+    # The layout, where it differs from the default one (run.sh's: bench/run.py's defaults).
     for flag, value, default in (
         ("--web-workers", args.web_workers, 2), ("--web-threads", args.web_threads, 4),
-        ("--worker-pool", args.worker_pool, "prefork"),
-        ("--worker-concurrency", args.worker_concurrency, 2),
+        ("--worker-pool", args.worker_pool, "solo"),
+        ("--worker-concurrency", args.worker_concurrency, 1),
         ("--worker-nice", args.worker_nice, 0),
-        ("--ingest-first-above", args.ingest_first_above, 0),
+        ("--ingest-first-above", args.ingest_first_above, 2500),
     ):  # fmt: skip
         if value != default:
             parts.append(f"{flag} {value}")
-    if args.worker_beat:
-        parts.append("--worker-beat")
+    if not args.worker_beat:
+        parts.append("--no-worker-beat")
+    if not getattr(args, "worker_udp", True):
+        parts.append("--no-worker-udp")
     return " ".join(parts)
 
 

@@ -53,6 +53,6 @@ def test_no_shipped_secret_key_and_hosts_from_base_url(compose):
 
 def test_web_and_worker_have_health_checks(compose):
     web = compose["services"]["web"]["healthcheck"]["test"]
-    assert "/accounts/login/" in " ".join(web)
+    assert "/-/ready/" in " ".join(web)
     worker = compose["services"]["worker"]["healthcheck"]["test"]
     assert "inspect ping" in " ".join(worker)

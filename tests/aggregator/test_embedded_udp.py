@@ -20,6 +20,9 @@ def test_the_worker_listens_for_datagrams_and_stops_cleanly(start_worker, tmp_pa
     env.update(DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True, timeout=120)  # fmt: skip
+    subprocess.run([sys.executable, "manage.py", "createsuperuser", "--noinput", "--username",
+                    "owner", "--email", "owner@example.com"],
+                   cwd=ROOT, env=env, check=True, timeout=120, capture_output=True)  # fmt: skip
     dsn = subprocess.run([sys.executable, "manage.py", "createproject", "udp", "udp"],
                          cwd=ROOT, env=env, check=True, timeout=120, capture_output=True,
                          text=True).stdout.strip().splitlines()[-1]  # fmt: skip

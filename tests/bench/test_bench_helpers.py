@@ -166,17 +166,19 @@ def test_uncommitted_summary():
     assert report._uncommitted(list("abcdef")).endswith("a, b, c, d and 2 more")
 
 
-def test_command_line_names_the_layout_only_where_it_differs_from_the_procfile():
+def test_command_line_names_the_layout_only_where_it_differs_from_the_default():
     from bench import run
 
     default = run.parse_args(["--backend", "postgres"])
     assert report._command_line(default) == (
         "bench/run.py --backend postgres --events 20000 --groups 50 --concurrency 32"
     )
-    small = run.parse_args(["--backend", "postgres", "--worker-pool", "solo",
-                            "--worker-concurrency", "1", "--ingest-first-above", "2500"])  # fmt: skip
-    assert report._command_line(small).endswith(
-        "--worker-pool solo --worker-concurrency 1 --ingest-first-above 2500"
+    scaled = run.parse_args(["--backend", "postgres", "--worker-pool", "prefork",
+                             "--worker-concurrency", "2", "--ingest-first-above", "0"])  # fmt: skip
+    assert report._command_line(scaled).endswith(
+        "--worker-pool prefork --worker-concurrency 2 --ingest-first-above 0"
     )
-    embedded_beat = run.parse_args(["--backend", "postgres", "--worker-beat"])
-    assert report._command_line(embedded_beat).endswith("--concurrency 32 --worker-beat")
+    separate = run.parse_args(["--backend", "postgres", "--no-worker-beat", "--no-worker-udp"])
+    assert report._command_line(separate).endswith(
+        "--concurrency 32 --no-worker-beat --no-worker-udp"
+    )

@@ -59,7 +59,9 @@ def test_member_mutes_and_admin_edits(client, world):
     client.force_login(world["member"])
     response = client.post("/orgs/acme/projects/web/monitors/nightly/mute/", {"muted": "1"})
     assert response.status_code == 302 and Monitor.objects.get(slug="nightly").muted
-    assert client.get("/orgs/acme/projects/web/monitors/nightly/edit/").status_code == 403  # a member sees it but may not edit
+    assert (
+        client.get("/orgs/acme/projects/web/monitors/nightly/edit/").status_code == 403
+    )  # a member sees it but may not edit
     client.force_login(world["admin"])
     form = {"name": "Nightly backup", "schedule_type": "interval", "interval_value": "2",
             "interval_unit": "hour", "timezone": "UTC", "checkin_margin": "10", "max_runtime": "60",
