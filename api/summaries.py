@@ -8,13 +8,35 @@ import re
 
 _SINGULAR = {"issues": "issue", "events": "event", "members": "member", "projects": "project",
              "keys": "key", "rules": "rule", "deliveries": "delivery", "tags": "tag",
-             "organizations": "organization"}  # fmt: skip
+             "organizations": "organization", "releases": "release", "files": "file",
+             "deploys": "deploy", "commits": "commit", "repos": "repository",
+             "monitors": "monitor", "checkins": "check-in", "filters": "filter",
+             "user-feedback": "user feedback"}  # fmt: skip
+_PLURAL = {"repos": "repositories", "checkins": "check-ins", "audit-logs": "audit log entries",
+           "user-feedback": "user feedback"}  # fmt: skip
 _PARENT = {"organizations": "an organization", "projects": "a project", "issues": "an issue",
-           "rules": "a rule"}  # fmt: skip
+           "rules": "a rule", "releases": "a release", "monitors": "a monitor"}  # fmt: skip
 _OWN = {("get", "/api/0/"): "Who the token belongs to and what it may do",
         ("get", "/api/0/issues/{issue_id}/events/{which}/"): "One event of an issue (latest, oldest or by id)",
         ("get", "/api/0/organizations/{org_slug}/issues/{issue_id}/events/{which}/"):
-            "One event of an issue (latest, oldest or by id)"}  # fmt: skip
+            "One event of an issue (latest, oldest or by id)",
+        ("get", "/api/0/organizations/{org_slug}/chunk-upload/"): "Chunk upload options (sentry-cli)",
+        ("post", "/api/0/organizations/{org_slug}/chunk-upload/"): "Upload file chunks",
+        ("post", "/api/0/organizations/{org_slug}/artifactbundle/assemble/"):
+            "Assemble an artifact bundle from uploaded chunks",
+        ("post", "/api/0/organizations/{org_slug}/releases/{version}/assemble/"):
+            "Assemble a release bundle from uploaded chunks",
+        ("get", "/api/0/organizations/{org_slug}/releases/{version}/previous-with-commits/"):
+            "The previous release with commits",
+        ("get", "/api/0/organizations/{org_slug}/stats_v2/"): "Outcome counts of an organization",
+        ("get", "/api/0/projects/{org_slug}/{project_slug}/filters/options/"):
+            "Inbound filter options of a project",
+        ("put", "/api/0/projects/{org_slug}/{project_slug}/filters/options/"):
+            "Update inbound filter options of a project"}  # fmt: skip
+
+
+def _article(noun: str) -> str:
+    return "an" if re.match(r"[aeio]|u(?!s)", noun) else "a"  # "a user", "an issue"
 
 
 def summary(method: str, path: str) -> str:
@@ -32,15 +54,18 @@ def summary(method: str, path: str) -> str:
     parent = _PARENT.get(names[-2][1]) if len(names) > 1 else None
     if one:
         noun = _SINGULAR.get(last, thing)
-        article = "an" if re.match(r"[aeiou]", noun) else "a"
+        article = _article(noun)
         verb = {"get": "Retrieve", "put": "Update", "patch": "Update", "delete": "Delete"}.get(
             method, method.upper()
         )
         text = f"{verb} {article} {noun}"
     else:
         verb = {"get": "List", "post": "Create", "put": "Bulk update", "delete": "Bulk delete"}
-        noun = _SINGULAR.get(last, thing) if method == "post" else thing
-        article = ("an " if re.match(r"[aeiou]", noun) else "a ") if method == "post" else ""
+        if method == "post":
+            noun = _SINGULAR.get(last, thing)
+            article = "" if noun.endswith("feedback") else _article(noun) + " "
+        else:
+            noun, article = _PLURAL.get(last, thing), ""
         text = f"{verb.get(method, method.upper())} {article}{noun}"
     return f"{text} of {parent}" if parent else text
 

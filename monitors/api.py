@@ -12,19 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.common import CURSOR, ERRORS, LIMIT, bad_request, page_response, simple_page
-from api.serializers import FREE_OBJECT
+from api.serializers import FREE_OBJECT, ProjectRefSerializer
 from projects import access
 
 from . import schedule
 from .models import CheckIn, Monitor
 
 PROJECT = OpenApiParameter("project", str, description="Project id or slug, when slugs clash.")
-
-
-class ProjectRefSerializer(serializers.Serializer):
-    id = serializers.CharField(source="pk")
-    slug = serializers.CharField()
-    name = serializers.CharField()
 
 
 class MonitorSerializer(serializers.Serializer):
@@ -34,7 +28,7 @@ class MonitorSerializer(serializers.Serializer):
     status = serializers.CharField(default="active", read_only=True)
     isMuted = serializers.BooleanField(source="muted")
     health = serializers.SerializerMethodField()
-    project = ProjectRefSerializer()
+    project = ProjectRefSerializer()  # the API's own: two "ProjectRef" components clash
     config = serializers.SerializerMethodField()
     schedule = serializers.SerializerMethodField()
     lastCheckIn = serializers.DateTimeField(source="last_checkin", allow_null=True)
