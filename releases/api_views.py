@@ -1,7 +1,8 @@
 """The releases endpoints of the REST API, at the paths sentry-cli 2.x (project endpoints)
 and 3.x (organization endpoints) call. Versions come URL-decoded in the path, `/`
 included. Access: organization members, through `projects.access` (viewers read, members create and
-update releases and deploys, owners and admins delete releases and configure repositories);
+update and delete releases and deploys, as a CI pipeline's token does; owners and admins
+configure repositories);
 scopes as the rest of the API (`api.auth.HasScope`: read for GET, write for changes)."""
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class ProjectReleases(APIView):
         return _create(request, project.organization, [project])
 
 
-@access.rule(GET="viewer", PUT="member", DELETE="admin")
+@access.rule(GET="viewer", PUT="member", DELETE="member")
 class OrganizationReleaseDetail(APIView):
     @extend_schema(responses=OBJECT)
     def get(self, request, org_slug, version):
@@ -123,12 +124,12 @@ class OrganizationReleaseDetail(APIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request, org_slug, version):
-        org = access.admin_membership_or_403(request.user, org_slug).organization
+        org = access.membership_or_404(request.user, org_slug, role="member").organization
         _release_or_404(org, version).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@access.rule(GET="viewer", PUT="member", DELETE="admin")
+@access.rule(GET="viewer", PUT="member", DELETE="member")
 class ProjectReleaseDetail(APIView):
     @extend_schema(responses=OBJECT)
     def get(self, request, org_slug, project_slug, version):
@@ -144,7 +145,7 @@ class ProjectReleaseDetail(APIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request, org_slug, project_slug, version):
-        project = access.project_or_404(request.user, org_slug, project_slug, admin=True)
+        project = access.project_or_404(request.user, org_slug, project_slug, role="member")
         _release_or_404(project.organization, version, project).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -235,7 +235,7 @@ class ReleaseFiles(APIView):
         return Response(_file_json(row), status=status.HTTP_201_CREATED)
 
 
-@access.rule(GET="viewer", DELETE="admin")
+@access.rule(GET="viewer", DELETE="member")  # 2.x deletes a file before uploading it again
 class ReleaseFileDetail(APIView):
     def _row(self, request, org_slug, version, file_id, project_slug=None, role=None):
         if project_slug is not None:
@@ -257,5 +257,5 @@ class ReleaseFileDetail(APIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request, org_slug, version, file_id, project_slug=None):
-        self._row(request, org_slug, version, file_id, project_slug, role="admin").delete()
+        self._row(request, org_slug, version, file_id, project_slug, role="member").delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
