@@ -99,12 +99,17 @@ class RedisStreamQueue:
         return self.client.xlen(self.stream)
 
     def oldest(self) -> float | None:
-        """When the oldest queued message was pushed (epoch seconds), None when empty. Acked
-        entries are deleted, so the stream's first entry is the oldest not yet stored."""
+        """When the oldest queued payload was received (epoch seconds), None when empty, as
+        the SQLite queue answers. Acked entries are deleted, so the stream's first entry is
+        the oldest not yet stored; its push time stands in for an undecodable one."""
         first = self.client.xrange(self.stream, count=1)
         if not first:
             return None
-        return int(first[0][0].split(b"-")[0]) / 1000
+        entry_id, fields = first[0]
+        try:
+            return float(QueuedPayload.decode(fields.get(b"m", b""), b"").received)
+        except (ValueError, TypeError):
+            return int(entry_id.split(b"-")[0]) / 1000
 
     def added(self) -> int | None:
         """Messages ever pushed (Redis 7+), for the arrival rate; None when unknown."""
