@@ -171,6 +171,9 @@ def start_stack(stack: Stack, args) -> str:
     py = str(BIN / "python")
     setup_log = stack.tmp / "setup.log"
     _run([py, "manage.py", "migrate", "--noinput"], stack.src, stack.env, setup_log)
+    # createproject's organization gets an owner: the first superuser.
+    _run([py, "manage.py", "createsuperuser", "--noinput", "--username", "bench",
+          "--email", "bench@example.com"], stack.src, stack.env, setup_log)  # fmt: skip
     dsn = _run(
         [py, "manage.py", "createproject", "bench", "bench"], stack.src, stack.env, setup_log
     )

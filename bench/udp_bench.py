@@ -165,6 +165,8 @@ def run_once(args, data_dir: Path) -> dict:
         env["INGEST_QUEUE_URL"] = REDIS_URL
         manage(env, "shell", "-c", "from events.queue import get_queue; get_queue().clear()")
     manage(env, "migrate", "--noinput", "-v", "0")
+    # createproject's organization gets an owner: the first superuser.
+    manage(env, "createsuperuser", "--noinput", "--username", "bench", "--email", "b@example.com")
     dsn = manage(env, "createproject", "bench", "udp").strip()
     public_key = dsn.split("://", 1)[1].split("@", 1)[0]
     project_id = int(dsn.rstrip("/").rsplit("/", 1)[1])

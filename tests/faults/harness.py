@@ -337,6 +337,9 @@ class Stack:
 
     def setup(self) -> None:
         self.manage("migrate", "--no-input", "-v", "0")
+        # createproject gives the organization an owner: the first superuser by default.
+        self.manage("createsuperuser", "--noinput", "--username", "owner",
+                    "--email", "owner@example.com")  # fmt: skip
         dsn = self.manage("createproject", "faults", "faults").strip().splitlines()[-1]
         parts = urlsplit(dsn)
         self.dsn = Dsn(
