@@ -38,8 +38,9 @@ WORDS = ["database", "cache", "user", "payment", "invoice", "session", "token", 
          "quota", "limit", "region", "locale", "currency", "tax"]  # fmt: skip
 
 
-def setup_django(backend: str) -> tuple[str | None, Path]:
-    data_dir = Path(tempfile.mkdtemp(prefix="bench_dash_"))
+def setup_django(backend: str, prefix: str = "bench_dash") -> tuple[str | None, Path]:
+    """A throwaway database (PostgreSQL or SQLite) and DATA_DIR, Django set up on them."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}_"))
     os.environ["DATA_DIR"] = str(data_dir)
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)  # logins sign; a throwaway stack
     os.environ.pop("REDIS_URL", None)
@@ -47,7 +48,7 @@ def setup_django(backend: str) -> tuple[str | None, Path]:
     if backend == "postgres":
         import psycopg
 
-        db_name = f"bench_dash_{secrets.token_hex(4)}"
+        db_name = f"{prefix}_{secrets.token_hex(4)}"
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {db_name}")
         os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db_name}"

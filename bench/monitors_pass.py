@@ -13,40 +13,23 @@ under a second with 10,000 monitors.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import dashboard_bench as base  # noqa: E402  (the throwaway database and Django set-up)
 
 
 def setup_django(backend: str) -> tuple[str | None, Path]:
-    data_dir = Path(tempfile.mkdtemp(prefix="bench_mon_"))
-    os.environ["DATA_DIR"] = str(data_dir)
-    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
-    os.environ.pop("REDIS_URL", None)
-    db_name = None
-    if backend == "postgres":
-        import psycopg
-
-        db_name = f"bench_mon_{secrets.token_hex(4)}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {db_name}")
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db_name}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "aggregator.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    db_name, data_dir = base.setup_django(backend, prefix="bench_mon")
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
