@@ -50,6 +50,31 @@ LINES = {"divide": ("src/math.ts", 3), "total": ("src/checkout.ts", 6),
          "splitBill": ("src/checkout.ts", 11)}  # fmt: skip
 
 
+def ci_project(base_url: str, home: Path, *, username: str, slug: str, name: str,
+               platform: str):  # fmt: skip
+    """An owner's project in organization `acme` (no alert rules) and the environment a CI
+    job gives sentry-cli for it: (project, env)."""
+    from api.models import ApiToken
+    from projects.models import Membership
+    from tests.support.factories import (
+        MembershipFactory,
+        OrganizationFactory,
+        ProjectFactory,
+        UserFactory,
+    )
+
+    user = UserFactory(username=username)
+    org = OrganizationFactory(slug="acme")
+    MembershipFactory(user=user, organization=org, role=Membership.Role.OWNER)
+    project = ProjectFactory(organization=org, slug=slug, name=name, platform=platform)
+    project.alert_rules.all().delete()
+    _row, token = ApiToken.issue(user, scopes=["read", "write"], name="ci")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "SENTRY_URL": base_url,
+           "SENTRY_AUTH_TOKEN": token, "SENTRY_ORG": "acme", "SENTRY_PROJECT": slug,
+           "SENTRY_DISABLE_UPDATE_CHECK": "1"}  # fmt: skip
+    return project, env
+
+
 def cli(major: int) -> Path:
     extra = SENTRY_CLI if major == 3 else SENTRY_CLI_2
     require(extra)

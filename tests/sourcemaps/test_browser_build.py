@@ -10,18 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from api.models import ApiToken
 from events.models import Event
-from projects.models import Membership
 from tests.sourcemaps import jsapp
 from tests.support.browser import ARTIFACTS, log_in, watched_page
 from tests.support.extra_packages import SENTRY_BROWSER, require
-from tests.support.factories import (
-    MembershipFactory,
-    OrganizationFactory,
-    ProjectFactory,
-    UserFactory,
-)
 from tests.support.stack import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -77,15 +69,8 @@ def build(root: Path, out: str, variant: str, dsn: str, env: dict, cli: Path) ->
 def test_browser_error_maps_to_typescript_and_two_builds_share_an_issue(
     live_stack, browser, static_site, tmp_path
 ):
-    user = UserFactory(username="front")
-    org = OrganizationFactory(slug="acme")
-    MembershipFactory(user=user, organization=org, role=Membership.Role.OWNER)
-    project = ProjectFactory(organization=org, slug="web", name="Web", platform="javascript")
-    project.alert_rules.all().delete()
-    _row, token = ApiToken.issue(user, scopes=["read", "write"], name="ci")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SENTRY_URL": live_stack.base_url,
-           "SENTRY_AUTH_TOKEN": token, "SENTRY_ORG": "acme", "SENTRY_PROJECT": "web",
-           "SENTRY_DISABLE_UPDATE_CHECK": "1"}  # fmt: skip
+    project, env = jsapp.ci_project(live_stack.base_url, tmp_path, username="front",
+                                    slug="web", name="Web", platform="javascript")  # fmt: skip
     dsn = project.keys.get().dsn(live_stack.base_url)
     jsapp.write_sources(tmp_path, main=BROWSER_MAIN_TS)
     cli = jsapp.cli(3)

@@ -7,17 +7,9 @@ import subprocess
 
 import pytest
 
-from api.models import ApiToken
 from events.models import Event
-from projects.models import Membership
 from tests.sourcemaps import jsapp
 from tests.support.extra_packages import SENTRY_NODE, require
-from tests.support.factories import (
-    MembershipFactory,
-    OrganizationFactory,
-    ProjectFactory,
-    UserFactory,
-)
 from tests.support.stack import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -42,15 +34,8 @@ void main();
 
 
 def test_node_error_maps_to_typescript_and_two_builds_share_an_issue(live_stack, tmp_path):
-    user = UserFactory(username="back")
-    org = OrganizationFactory(slug="acme")
-    MembershipFactory(user=user, organization=org, role=Membership.Role.OWNER)
-    project = ProjectFactory(organization=org, slug="api", name="API", platform="node")
-    project.alert_rules.all().delete()
-    _row, token = ApiToken.issue(user, scopes=["read", "write"], name="ci")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SENTRY_URL": live_stack.base_url,
-           "SENTRY_AUTH_TOKEN": token, "SENTRY_ORG": "acme", "SENTRY_PROJECT": "api",
-           "SENTRY_DISABLE_UPDATE_CHECK": "1"}  # fmt: skip
+    project, env = jsapp.ci_project(live_stack.base_url, tmp_path, username="back",
+                                    slug="api", name="API", platform="node")  # fmt: skip
     node_modules = require(SENTRY_NODE) / "node_modules"
     jsapp.write_sources(tmp_path, main=NODE_MAIN_TS)
     cli = jsapp.cli(2)
