@@ -20,6 +20,7 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -157,6 +158,9 @@ class SsoBackend(OIDCAuthenticationBackend):
     OIDC_RP_CLIENT_SECRET = _lazy("OIDC_RP_CLIENT_SECRET")
     OIDC_RP_SIGN_ALGO = _lazy("OIDC_RP_SIGN_ALGO")
     OIDC_RP_IDP_SIGN_KEY = None  # keys come from the provider's JWKS
+
+    # Django's, which refuses an inactive user (the library's would keep their session).
+    get_user = ModelBackend.get_user
 
     def __init__(self, *args, **kwargs):
         # Not the library's __init__: it reads the endpoints, and Django makes every backend
