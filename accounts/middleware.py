@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
+from . import sso
 from .twofactor import PENDING
 
 RENEW_EVERY = 60  # seconds
@@ -53,7 +54,7 @@ class TwoFactorMiddleware:
     only the two-factor pages and log out; the API answers 403 to such a session. API
     tokens carry no session and are not affected."""
 
-    EXEMPT = ("/accounts/2fa/", "/accounts/logout/", "/static/")
+    EXEMPT = ("/accounts/2fa/", "/accounts/sso/", "/accounts/logout/", "/static/")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -65,5 +66,27 @@ class TwoFactorMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "Two-factor verification required."}, status=403)
             url = reverse("account-2fa-verify" if pending == "verify" else "account-2fa-setup")
+            return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+class SsoRequiredMiddleware:
+    """A password session of a member of an organization that requires single sign-on (decided
+    at sign-in, accounts/sso.py) sees only the page that sends it to the provider, and log out;
+    the API answers 403 to such a session. API tokens carry no session and are not affected.
+    Before TwoFactorMiddleware: signing in again through the provider replaces the session."""
+
+    EXEMPT = ("/accounts/sso/", "/accounts/logout/", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        pending = session.get(sso.PENDING) if session is not None else None
+        if pending and session.get(SESSION_KEY) and not request.path.startswith(self.EXEMPT):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": "Single sign-on required."}, status=403)
+            url = reverse("account-sso-required")
             return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -12,7 +12,7 @@ from django.dispatch import receiver
 
 from projects.models import Membership
 
-from . import twofactor
+from . import sso, twofactor
 from .models import SessionRecord
 from .throttle import client_ip
 
@@ -26,7 +26,9 @@ def _record(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
     request.session["_renewed"] = int(time.time())  # IdleSessionMiddleware's clock
-    request.session[twofactor.PENDING] = twofactor.pending_for(user)
+    with_sso = sso.signed_in_with_sso(request.session)
+    request.session[twofactor.PENDING] = twofactor.pending_for(user, sso=with_sso)
+    request.session[sso.PENDING] = sso.pending_for(user, sso=with_sso)
     if request.session.session_key is None:
         request.session.save()
     SessionRecord.objects.update_or_create(
@@ -69,3 +71,16 @@ def end_sessions_without_2fa(org, *, keep: str | None = None) -> None:
     with_2fa = TOTPDevice.objects.filter(confirmed=True).values("user_id")
     for user_id in org.memberships.exclude(user_id__in=with_2fa).values_list("user_id", flat=True):
         end_sessions(user_id, keep=keep)
+
+
+def end_password_sessions(org, *, keep: str | None = None) -> None:
+    """When an organization starts requiring single sign-on: the password sessions of its
+    members but owners end (they sign in again, and are then sent to the provider)."""
+    store = _store()
+    members = org.memberships.exclude(role=Membership.Role.OWNER).values("user_id")
+    records = SessionRecord.objects.filter(user_id__in=members).exclude(session_key=keep or "")
+    for record in records:
+        session = store(session_key=record.session_key)
+        if not sso.signed_in_with_sso(session):
+            session.delete()
+            record.delete()

@@ -18,14 +18,21 @@ PENDING = "_2fa_pending"
 RECOVERY_CODES = 10
 
 
-def required_by_org(user) -> bool:
-    return Organization.objects.filter(memberships__user=user, require_2fa=True).exists()
+def required_by_org(user, *, sso: bool = False) -> bool:
+    """Does an organization of the user require two-factor? After a single sign-on, those
+    that also require single sign-on do not: their owners made the provider the gate (and
+    its own second factor, if they set one up there, the organization's)."""
+    orgs = Organization.objects.filter(memberships__user=user, require_2fa=True)
+    if sso:
+        orgs = orgs.filter(require_sso=False)
+    return orgs.exists()
 
 
-def pending_for(user) -> str | None:
+def pending_for(user, *, sso: bool = False) -> str | None:
+    """A user's own authenticator is always asked for, also after a single sign-on."""
     if user_has_device(user):
         return "verify"
-    if required_by_org(user):
+    if required_by_org(user, sso=sso):
         return "setup"
     return None
 
@@ -89,4 +96,7 @@ def disable(request) -> None:
     user = request.user
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    request.session[PENDING] = "setup" if required_by_org(user) else None
+    from .sso import signed_in_with_sso
+
+    required = required_by_org(user, sso=signed_in_with_sso(request.session))
+    request.session[PENDING] = "setup" if required else None

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "audit.log.CurrentRequest",  # who and from where, for the audit log
     "accounts.middleware.IdleSessionMiddleware",
     "accounts.middleware.PrivatePagesMiddleware",
+    "accounts.middleware.SsoRequiredMiddleware",
     "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -126,6 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.sso.context",  # the login page's "Sign in with ..." button
             ],
         },
     },
@@ -362,6 +364,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.sso.SsoBackend",  # inert unless OIDC_* below are set
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
@@ -380,6 +383,18 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=14 * 24 * 60) * 60
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 # Two-factor (django-otp): the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Aggregator")
+# Single sign-on (accounts/sso.py, mozilla-django-oidc): OpenID Connect, on when the issuer and
+# the client id are set. The issuer URL is the one whose /.well-known/openid-configuration is
+# the discovery document; register BASE_URL/accounts/sso/callback/ as the redirect URI.
+OIDC_ISSUER = env("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_NAME = env("OIDC_NAME", default="single sign-on")  # the login page's "Sign in with ..."
+OIDC_SCOPES = env("OIDC_SCOPES", default="openid email profile")
+# Providers that send no email_verified claim but only verified addresses (Entra ID): trust
+# an email without the claim. An email_verified of false is refused whatever this says.
+OIDC_TRUST_EMAIL = env.bool("OIDC_TRUST_EMAIL", default=False)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)  # seconds, each call to the provider
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

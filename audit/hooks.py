@@ -17,7 +17,11 @@ from .log import deleting, record
 
 @receiver(user_logged_in)
 def _login(sender, request, user, **kwargs):
-    record("auth.login", actor=user, request=request)
+    from accounts.sso import signed_in_with_sso
+
+    session = getattr(request, "session", None)
+    sso = session is not None and signed_in_with_sso(session)
+    record("auth.login", actor=user, request=request, method="sso" if sso else "password")
 
 
 @receiver(user_logged_out)
@@ -28,6 +32,8 @@ def _logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
+    if "username" not in credentials:  # a single sign-on: its callback logs why (auth.sso_failed)
+        return
     name = str(credentials.get("username", ""))[:150]
     # The account, when it exists, so its organizations' admins see the attempts.
     actor = get_user_model().objects.filter(username=name).first()
@@ -90,7 +96,7 @@ def _org_deleted(sender, instance, **kwargs):
 @receiver(post_save, sender=Organization)
 def _org_saved(sender, instance, created, **kwargs):
     before = getattr(instance, "_audit_before", None)
-    fields = ("require_2fa",)
+    fields = ("require_2fa", "require_sso", "sso_domains", "sso_role")
     if before is not None and any(getattr(before, f) != getattr(instance, f) for f in fields):
         record("org.sign_in_rules", organization=instance, target=instance.slug,
                **{f: getattr(instance, f) for f in fields})  # fmt: skip

@@ -13,7 +13,7 @@ _request = contextvars.ContextVar("audit_request", default=None)
 
 ACTIONS = {
     "auth.login": "signed in", "auth.login_failed": "failed to sign in",
-    "auth.logout": "signed out", "auth.password_changed": "changed their password",
+    "auth.logout": "signed out", "auth.sso_failed": "failed to sign in with single sign-on", "auth.password_changed": "changed their password",
     "2fa.enabled": "turned on two-factor", "2fa.disabled": "turned off two-factor",
     "2fa.recovery_codes": "made new recovery codes",
     "member.added": "added a member", "member.role_changed": "changed a member's role",

@@ -190,12 +190,39 @@ class OrganizationQuotaForm(forms.ModelForm):
 
 
 class SignInRulesForm(forms.ModelForm):
-    """What owners require of members' sign-ins (accounts/ enforces it)."""
+    """What owners require of members' sign-ins (accounts/ enforces it), and who joins through
+    single sign-on (accounts/sso.py)."""
 
     class Meta:
         model = Organization
-        fields = ["require_2fa"]
-        labels = {"require_2fa": "Require two-factor sign-in"}
+        fields = ["require_2fa", "require_sso", "sso_domains", "sso_role"]
+        labels = {
+            "require_2fa": "Require two-factor sign-in",
+            "require_sso": "Require single sign-on (owners may still use their password)",
+            "sso_domains": "Email domains that join through single sign-on",
+            "sso_role": "Role of members who join that way",
+        }
+        help_texts = {
+            "sso_domains": "Whoever signs in through single sign-on with a verified email of "
+            "these domains becomes a member. One per line; empty = nobody joins that way.",
+        }
+        widgets = {"sso_domains": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        from accounts import sso
+
+        super().__init__(*args, **kwargs)
+        if not sso.enabled():  # nothing to require or join through: the settings stay as they are
+            for name in ("require_sso", "sso_domains", "sso_role"):
+                del self.fields[name]
+
+    def clean_sso_domains(self):
+        from accounts.claims import parse_domains
+
+        try:
+            return "\n".join(parse_domains(self.cleaned_data["sso_domains"]))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
 
 class TeamForm(forms.ModelForm):

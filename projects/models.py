@@ -28,6 +28,14 @@ class Organization(models.Model):
     # A sign-in rule the owners set (accounts/): members without two-factor are sent to set
     # it up first.
     require_2fa = models.BooleanField(default=False)
+    # Single sign-on (accounts/sso.py): members but owners sign in through the provider; and
+    # who signs in through it with a verified email of these domains joins with `sso_role`.
+    require_sso = models.BooleanField(default=False)
+    sso_domains = models.TextField(blank=True, default="")  # one per line, lowercase
+    sso_role = models.CharField(
+        max_length=10, default="member",
+        choices=[("admin", "Admin"), ("member", "Member"), ("viewer", "Viewer (read only)")],
+    )  # fmt: skip
 
     def __str__(self) -> str:
         return self.name

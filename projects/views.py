@@ -52,13 +52,13 @@ def organization(request, org_slug):
 @require_POST
 def sign_in_rules(request, org_slug):
     from accounts import twofactor
-    from accounts.sessions import end_sessions_without_2fa
+    from accounts.sessions import end_password_sessions, end_sessions_without_2fa
 
     membership = access.membership_or_404(request.user, org_slug)
     if membership.role != Membership.Role.OWNER:
         raise PermissionDenied("Only owners set the sign-in rules.")
     org = membership.organization
-    was_required = org.require_2fa
+    was_required, sso_was_required = org.require_2fa, org.require_sso
     form = SignInRulesForm(request.POST, instance=org)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -69,6 +69,9 @@ def sign_in_rules(request, org_slug):
         end_sessions_without_2fa(org, keep=request.session.session_key)
         if not twofactor.enabled(request.user):
             request.session[twofactor.PENDING] = "setup"
+    if org.require_sso and not sso_was_required:
+        # Members' password sessions end; they sign in again, through the provider.
+        end_password_sessions(org, keep=request.session.session_key)
     messages.success(request, "Sign-in rules saved.")
     return redirect("projects:organization", org.slug)
 

@@ -1,6 +1,6 @@
 """Client packages and tools the tests drive: Python packages (raven, pybrake, sentry-sdk
 1.x, our own client) and npm packages (sentry-cli 3 and 2, esbuild, @sentry/browser and
-@sentry/node).
+@sentry/node, oidc-provider).
 
 ./test.sh runs this file (stdlib only) before pytest; tests import it to find the folders.
 Each entry goes to .venv/extra/<name>/ once (`pip install --target`, `npm install --prefix`):
@@ -158,8 +158,10 @@ SENTRY_CLI_2 = NpmExtra("sentry-cli-2.58.6", ("@sentry/cli-linux-x64@2.58.6",), 
 ESBUILD = NpmExtra("esbuild-0.28.2", ("esbuild@0.28.2",), runs_on=LINUX_X64)
 SENTRY_BROWSER = NpmExtra("sentry-browser-11.17.0", ("@sentry/browser@11.17.0",))
 SENTRY_NODE = NpmExtra("sentry-node-11.12.0", ("@sentry/node@11.12.0",))
+# A real OpenID Connect provider for the single sign-on tests (tests/support/oidc_provider.mjs).
+OIDC_PROVIDER = NpmExtra("oidc-provider-9.13.3", ("oidc-provider@9.13.3",))
 ALL = (RAVEN_HTTP, RAVEN_UDP, PYBRAKE, SENTRY_SDK_1, CLIENT, SENTRY_CLI, SENTRY_CLI_2, ESBUILD,
-       SENTRY_BROWSER, SENTRY_NODE)  # fmt: skip
+       SENTRY_BROWSER, SENTRY_NODE, OIDC_PROVIDER)  # fmt: skip
 
 
 def require(extra: Prepared) -> Path:
