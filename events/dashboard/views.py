@@ -102,7 +102,6 @@ def issue_detail(request, issue_id, event_id=None):
     now = timezone.now()
     members = list(Membership.objects.filter(organization_id=issue.project.organization_id)
                    .select_related("user").order_by("user__username"))  # fmt: skip
-    can_triage = any(m.user_id == request.user.pk and access.has_role(m, "member") for m in members)
     return render(request, "events/issue_detail.html", {
         "issue": issue, "project": issue.project, "event": event,
         "shown": presenters.present_event(event.data, newest_first=newest_first, app_only=app_only) if event else None,
@@ -112,7 +111,8 @@ def issue_detail(request, issue_id, event_id=None):
         "facets": reads.tag_facets(issue),
         "activities": list(issue.activities.select_related("user").order_by("-created", "-id")[:50]),
         "panels": panels.for_issue(request, issue),  # what other apps add (panels.py)
-        "members": members, "can_triage": can_triage,  # viewers only read
+        "members": members,  # the assignee choice; the user's own decides the controls:
+        "membership": next((m for m in members if m.user_id == request.user.pk), None),
         "ignore_minutes": [(60, "1 hour"), (24 * 60, "24 hours"), (7 * 24 * 60, "7 days")],
         "ignore_counts": [10, 100, 1000],
     })  # fmt: skip
