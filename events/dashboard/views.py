@@ -62,9 +62,13 @@ def _issue_list(request, issues, *, project=None):
     status = query.status or Issue.Status.UNRESOLVED
     shown = request.GET.copy()
     shown["status"] = status  # the select shows the status in force, default included
+    if project is not None:
+        can_triage = access.allows(project.membership, "events:issue-action", "POST")
+    else:  # bulk_action's own narrowing: issues where the user is a member or more
+        can_triage = access.projects_for(request.user, role="member").exists()
     return render(request, "events/issue_list.html", {
         "project": project, "form": IssueFilterForm(shown), "page": page, "query": query,
-        "status": status, "params": params.urlencode(),
+        "status": status, "params": params.urlencode(), "can_triage": can_triage,
         "project_links": panels.links_for_project(project) if project else [],
     })  # fmt: skip
 
