@@ -1,7 +1,7 @@
-"""Viewers (read-only) are shown no control they cannot use: a crawler walks the dashboard as
-a viewer from the overview, following every link, and checks every link and form target on
-each page against the view's declared rule (projects/access.py); each link it follows must
-not answer 403. A member sees the controls a viewer does not."""
+"""Viewers (read-only) and members are shown no control they cannot use: a crawler walks the
+dashboard as each from the overview, following every link, and checks every link and form
+target on each page against the view's declared rule (projects/access.py); each link it
+follows must not answer 403. A member sees the controls a viewer does not."""
 
 from collections import deque
 from html.parser import HTMLParser
@@ -119,17 +119,18 @@ def crawl(client, user, seeds) -> dict[str, list]:
     return pages, statuses
 
 
-def test_a_viewer_is_shown_only_what_a_viewer_may_use(client, world):
-    pages, statuses = crawl(client, world["people"]["viewer"], world["seeds"])
+@pytest.mark.parametrize("role", ["viewer", "member"])
+def test_each_role_is_shown_only_what_it_may_use(client, world, role):
+    pages, statuses = crawl(client, world["people"][role], world["seeds"])
     assert len(pages) >= len(world["seeds"])
     refused = sorted(f"{url}: answers 403" for url, s in statuses.items() if s == 403)
     forbidden = refused + sorted(
         f"{page}: {method} {path} ({name})"
         for page, found in pages.items()
         for method, path, name, func in found
-        if not allowed_for("viewer", method, name, func)
+        if not allowed_for(role, method, name, func)
     )
-    assert not forbidden, "controls a viewer cannot use:\n  " + "\n  ".join(forbidden)
+    assert not forbidden, f"controls a {role} cannot use:\n  " + "\n  ".join(forbidden)
 
 
 # (method, URL name) of controls a member may use and a viewer may not, and where they are.
