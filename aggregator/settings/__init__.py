@@ -19,7 +19,6 @@ ingest queue, collectstatic). Test-only settings are in tests/settings.py.
 
 from .api import *  # noqa: F403
 from .base import *  # noqa: F403
-from .base import _LOCAL_URL  # noqa: F401 (a setting since it was one; uppercase)
 from .database import *  # noqa: F403
 from .ingest import *  # noqa: F403
 from .mail import *  # noqa: F403

@@ -11,8 +11,8 @@ DATA_DIR = Path(env("DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
 
 DEBUG = env.bool("DEBUG", default=False)
 # Without BASE_URL, the address of the web server on this machine: its port follows WEB_PORT.
-_LOCAL_URL = f"http://localhost:{env('WEB_PORT', default='8000')}"
-BASE_URL = env("BASE_URL", default=_LOCAL_URL).rstrip("/")
+_local_url = f"http://localhost:{env('WEB_PORT', default='8000')}"  # lowercase: no setting
+BASE_URL = env("BASE_URL", default=_local_url).rstrip("/")
 # Where the UDP listener listens (the Procfile's udp: reads it too): the setup page's udp:// DSNs.
 UDP_BIND = env("UDP_BIND", default="127.0.0.1:9001")
 
