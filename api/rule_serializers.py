@@ -21,14 +21,17 @@ class Text(drf.CharField):
 
 KINDS = {
     "conditions": f"Any of them fires the rule: `{rules.FIRST_SEEN}`, `{rules.REGRESSION}`, "
-    f"`{rules.EVERY_EVENT}`, `{rules.FREQUENCY}` with `value` (fires at more than `value` "
-    "events), `interval` (`Nm`, `Nh`, `1d`) and `comparisonType` `count`.",
+    f"`{rules.EVERY_EVENT}`, `{rules.FEEDBACK}` (a user sends feedback about an issue), "
+    f"`{rules.FREQUENCY}` with `value` (fires at more than `value` events), `interval` "
+    "(`Nm`, `Nh`, `1d`) and `comparisonType` `count`.",
     "filters": f"All must match: `{rules.LEVEL}` with `match` `gte` and `level` 20-50; "
     f"`{rules.TAGGED}` with `key`, `match` `eq`, `value`; `{rules.ATTRIBUTE}` with "
     f"`attribute` `message`, `match` `co`, `value`; `{rules.RELEASE}` with a glob `value`.",
     "actions": f"`{rules.EMAIL}` with `targetType` `IssueOwners` (`fallthroughType` "
     "`AllMembers`: all members) or `Member` and the user id as `targetIdentifier`; "
-    f"`{rules.ADDRESS}` with `address`; `{rules.WEBHOOK}` with `url` (one).",
+    f"`{rules.ADDRESS}` with `address`; `{rules.WEBHOOK}` with `url` (one) and "
+    "`includeReporterEmail` (the email of a user who sends feedback in its body; false "
+    "when left out).",
 }
 MATCH = ["all", "any", "none"]
 RULE_STATUS = ["active", "disabled"]
@@ -51,6 +54,7 @@ class ItemInput(drf.Serializer):
     fallthroughType = Text(required=False, allow_null=True, max_length=50)
     address = Text(required=False, allow_blank=True, allow_null=True)
     url = Text(required=False, allow_blank=True, allow_null=True)
+    includeReporterEmail = drf.BooleanField(required=False)
 
 
 class RuleInput(drf.Serializer):
@@ -127,6 +131,8 @@ class RuleSerializer(drf.Serializer):
                         "name": f"The issue is seen more than {value} times in {interval}"})  # fmt: skip
         if rule.on_every_event:
             out.append({"id": rules.EVERY_EVENT, "name": "An event is seen"})
+        if rule.on_feedback:
+            out.append({"id": rules.FEEDBACK, "name": "A user sends feedback about an issue"})
         return out
 
     @extend_schema_field(items("filters"))
@@ -168,6 +174,7 @@ class RuleSerializer(drf.Serializer):
             if not self.context.get("is_admin"):  # as on the rules page: its token is secret
                 url = Delivery(channel=Delivery.Channel.WEBHOOK, target=url).shown_target()
             out.append({"id": rules.WEBHOOK, "url": url,
+                        "includeReporterEmail": rule.feedback_email_in_webhook,
                         "name": "Post JSON with a Slack-compatible text field to a webhook"})  # fmt: skip
         return out
 

@@ -11,8 +11,10 @@ The mapping, where our model and Sentry's differ:
 - `frequency` is our throttle: minutes between notifications per issue (0 to 10080);
 - `environment` is the single environment of the rule (null: any, or several: then see
   `environments`, our extension, a list);
-- the release glob, the email to listed addresses and the webhook are our own ids
-  (`aggregator.rules...`); everything else uses Sentry's ids.
+- the release glob, the email to listed addresses, the webhook and the user feedback trigger
+  are our own ids (`aggregator.rules...`); everything else uses Sentry's ids;
+- the webhook action's `includeReporterEmail` (our extension) puts the email of a user who
+  sends feedback in the webhook's body (members' emails always show it).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ FIRST_SEEN = "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"
 REGRESSION = "sentry.rules.conditions.regression_event.RegressionEventCondition"
 FREQUENCY = "sentry.rules.conditions.event_frequency.EventFrequencyCondition"
 EVERY_EVENT = "sentry.rules.conditions.every_event.EveryEventCondition"
+FEEDBACK = "aggregator.rules.conditions.user_feedback.UserFeedbackCondition"
 LEVEL = "sentry.rules.filters.level.LevelFilter"
 TAGGED = "sentry.rules.filters.tagged_event.TaggedEventFilter"
 ATTRIBUTE = "sentry.rules.filters.event_attribute.EventAttributeFilter"
@@ -40,17 +43,18 @@ LEVEL_NUMBERS = {"fatal": "50", "error": "40", "warning": "30", "info": "20", "d
 LEVEL_NAMES = {number: name for name, number in LEVEL_NUMBERS.items()}
 _INTERVAL = re.compile(r"^(\d{1,5})([mhd])$")
 _UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440}
-TRIGGERS = ("on_new_issue", "on_regression", "on_frequency", "on_every_event")
+TRIGGERS = ("on_new_issue", "on_regression", "on_frequency", "on_every_event", "on_feedback")
 FILTERS = ("min_level", "release", "tag_key", "text_contains")
 # Form fields -> the API field a client should fix.
 API_FIELD = {
     "name": "name", "enabled": "status", "throttle_minutes": "frequency",
     "on_new_issue": "conditions", "on_regression": "conditions", "on_frequency": "conditions",
     "frequency_count": "conditions", "frequency_minutes": "conditions",
-    "on_every_event": "conditions", "min_level": "filters", "release": "filters",
+    "on_every_event": "conditions", "on_feedback": "conditions", "min_level": "filters", "release": "filters",
     "tag_key": "filters", "tag_value": "filters", "text_contains": "filters",
     "environments": "environments", "email_to": "actions", "email_members": "actions",
-    "email_addresses": "actions", "webhook_url": "actions", "__all__": "non_field_errors",
+    "email_addresses": "actions", "webhook_url": "actions",
+    "feedback_email_in_webhook": "actions", "__all__": "non_field_errors",
 }  # fmt: skip
 
 
@@ -81,7 +85,12 @@ def _count(value: str | None) -> int:
 def _conditions(items: list[dict]) -> dict:
     fields = {name: False for name in TRIGGERS}
     fields.update(frequency_count=None, frequency_minutes=None)
-    flags = {FIRST_SEEN: "on_new_issue", REGRESSION: "on_regression", EVERY_EVENT: "on_every_event"}
+    flags = {
+        FIRST_SEEN: "on_new_issue",
+        REGRESSION: "on_regression",
+        EVERY_EVENT: "on_every_event",
+        FEEDBACK: "on_feedback",
+    }
     for item in items:
         kind = item["id"]
         if kind in flags:
@@ -159,6 +168,7 @@ def _email(item: dict, fields: dict):
 
 def _actions(items: list[dict]) -> dict:
     fields = {"email_to": "", "email_members": [], "email_addresses": [], "webhook_url": ""}
+    fields["feedback_email_in_webhook"] = False
     for item in items:
         kind = item["id"]
         if kind == EMAIL:
@@ -171,6 +181,7 @@ def _actions(items: list[dict]) -> dict:
             if fields["webhook_url"] or not item.get("url"):
                 raise refuse("actions", "One webhook action at most, with a url.")
             fields["webhook_url"] = item["url"]
+            fields["feedback_email_in_webhook"] = bool(item.get("includeReporterEmail"))
         else:
             raise refuse("actions", f"Unknown action {kind!r}.")
     if fields["email_members"]:

@@ -71,11 +71,10 @@ def timeline(rows) -> dict:
 def monitor_detail(request, org_slug, project_slug, slug):
     monitor = _monitor(request, org_slug, project_slug, slug)
     recent = list(monitor.checkins.order_by("-received", "-id")[:TIMELINE])
-    membership = access.membership_or_404(request.user, org_slug)
     return render(request, "monitors/monitor_detail.html", {
         "project": monitor.project, "monitor": monitor, "schedule_text": describe(monitor),
         "checkins": recent, "chart": timeline(list(reversed(recent))),
-        "is_admin": access.is_admin(membership), **_snippets(monitor.project, monitor.slug),
+        **_snippets(monitor.project, monitor.slug),
     })  # fmt: skip
 
 

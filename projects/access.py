@@ -23,9 +23,12 @@ their model to Project, so this module never imports them.
 
 from __future__ import annotations
 
+import functools
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from .models import Membership, Organization, Project
 
@@ -85,6 +88,35 @@ def declared(callback, url_name: str | None) -> dict | None:
 
 def rule_for(view_rules: dict, method: str) -> str | None:
     return view_rules.get(method.upper(), view_rules.get("*"))
+
+
+@functools.cache
+def _views_by_name(resolver) -> dict:
+    """{namespace:name: view} of every named URL pattern of the URLconf."""
+    found = {}
+
+    def walk(patterns, namespace):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, ":".join(x for x in (namespace, p.namespace) if x))
+            elif isinstance(p, URLPattern) and p.name:
+                found.setdefault(f"{namespace}:{p.name}" if namespace else p.name, p.callback)
+
+    walk(resolver.url_patterns, "")
+    return found
+
+
+def allows(membership: Membership | None, url_name: str, method: str = "GET", *, user=None) -> bool:
+    """Whether the view named `url_name` lets this membership call it with `method`, by the
+    rule the view declared: pages show a control (link, button, form) only where it does
+    (the `may` template tag, projects/templatetags/access_tags.py)."""
+    view = _views_by_name(get_resolver())[url_name]
+    kind = rule_for(declared(view, url_name) or {}, method)
+    if kind in (PUBLIC, USER):
+        return True
+    if kind == STAFF:
+        return user is not None and user.is_staff
+    return kind in RANK and has_role(membership, kind)
 
 
 def has_role(membership: Membership | None, role: str) -> bool:

@@ -16,7 +16,7 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("orgs/<slug:org_slug>/members/add/", views.add_member, name="add-member"),
-    path("orgs/<slug:org_slug>/data/", views.organization_data, name="data"),
+    path("orgs/<slug:org_slug>/data/", views.organization_data, name="organization-data"),
     path("orgs/<slug:org_slug>/quota/", views.organization_quota, name="organization-quota"),
     path(
         "orgs/<slug:org_slug>/members/<int:membership_id>/remove/",
@@ -38,7 +38,7 @@ urlpatterns = [
     path(
         "orgs/<slug:org_slug>/projects/<slug:project_slug>/settings/data/",
         views.project_data,
-        name="data",
+        name="project-data",
     ),
     *(
         path(

@@ -40,7 +40,16 @@ def register_project_link(label: str, url_name: str) -> None:
 
 
 def links_for_project(project) -> list[tuple[str, str]]:
+    """The links the user may follow (project.membership, from access.project_or_404): a
+    viewer sees no Feedback button, whose page is for members."""
     from django.urls import reverse
 
+    from projects import access
+
     slugs = (project.organization.slug, project.slug)
-    return [(label, reverse(name, args=slugs)) for label, name in project_links]
+    membership = getattr(project, "membership", None)
+    return [
+        (label, reverse(name, args=slugs))
+        for label, name in project_links
+        if access.allows(membership, name)
+    ]

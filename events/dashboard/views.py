@@ -62,9 +62,13 @@ def _issue_list(request, issues, *, project=None):
     status = query.status or Issue.Status.UNRESOLVED
     shown = request.GET.copy()
     shown["status"] = status  # the select shows the status in force, default included
+    if project is not None:
+        can_triage = access.allows(project.membership, "events:issue-action", "POST")
+    else:  # bulk_action's own narrowing: issues where the user is a member or more
+        can_triage = access.projects_for(request.user, role="member").exists()
     return render(request, "events/issue_list.html", {
         "project": project, "form": IssueFilterForm(shown), "page": page, "query": query,
-        "status": status, "params": params.urlencode(),
+        "status": status, "params": params.urlencode(), "can_triage": can_triage,
         "project_links": panels.links_for_project(project) if project else [],
     })  # fmt: skip
 
@@ -102,7 +106,6 @@ def issue_detail(request, issue_id, event_id=None):
     now = timezone.now()
     members = list(Membership.objects.filter(organization_id=issue.project.organization_id)
                    .select_related("user").order_by("user__username"))  # fmt: skip
-    can_triage = any(m.user_id == request.user.pk and access.has_role(m, "member") for m in members)
     return render(request, "events/issue_detail.html", {
         "issue": issue, "project": issue.project, "event": event,
         "shown": presenters.present_event(event.data, newest_first=newest_first, app_only=app_only) if event else None,
@@ -112,7 +115,8 @@ def issue_detail(request, issue_id, event_id=None):
         "facets": reads.tag_facets(issue),
         "activities": list(issue.activities.select_related("user").order_by("-created", "-id")[:50]),
         "panels": panels.for_issue(request, issue),  # what other apps add (panels.py)
-        "members": members, "can_triage": can_triage,  # viewers only read
+        "members": members,  # the assignee choice; the user's own decides the controls:
+        "membership": next((m for m in members if m.user_id == request.user.pk), None),
         "ignore_minutes": [(60, "1 hour"), (24 * 60, "24 hours"), (7 * 24 * 60, "7 days")],
         "ignore_counts": [10, 100, 1000],
     })  # fmt: skip

@@ -1,4 +1,4 @@
-"""aggregator/settings.py read in a fresh process with a given environment: what it sets, and
+"""aggregator/settings/ read in a fresh process with a given environment: what it sets, and
 that importing it writes nothing."""
 
 import json

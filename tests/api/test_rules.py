@@ -35,7 +35,11 @@ FULL = {
     ],
     "actions": [
         {"id": rules.ADDRESS, "address": "ops@example.org"},
-        {"id": rules.WEBHOOK, "url": "https://hooks.slack.com/services/T000/B000/XXXX"},
+        {
+            "id": rules.WEBHOOK,
+            "url": "https://hooks.slack.com/services/T000/B000/XXXX",
+            "includeReporterEmail": False,
+        },
     ],
 }
 
@@ -274,3 +278,57 @@ def test_a_rule_made_through_the_api_fires(
     assert sorted(d["channel"] for d in shown) == ["email", "webhook"]
     assert {d["issueId"] for d in shown} == {str(issue.pk)} and shown[0]["status"] == "sent"
     assert {d["target"] for d in shown} == {"oncall@example.org", "http://127.0.0.1/…"}
+
+
+def test_the_feedback_trigger_round_trips(api_as, alice, project):
+    """The dashboard's "a user sends feedback" trigger and its webhook option, in the API."""
+    api = api_as(alice)
+    hook = {"id": rules.WEBHOOK, "url": "https://hooks.example.org/x", "includeReporterEmail": True}
+    body = {"name": "Feedback", "conditions": [{"id": rules.FEEDBACK}], "actions": [hook]}
+    created = api.post(RULES, body)
+    assert created.status_code == 201, created.json()
+    shown = created.json()
+    rule = NotificationRule.objects.get(pk=shown["id"])
+    assert rule.on_feedback and rule.feedback_email_in_webhook
+    assert not (rule.on_new_issue or rule.on_regression or rule.on_frequency or rule.on_every_event)
+    assert [c["id"] for c in shown["conditions"]] == [rules.FEEDBACK]
+    assert shown["conditions"][0]["name"] == "A user sends feedback about an issue"
+    assert shown["actions"][0]["includeReporterEmail"] is True
+    one = f"{RULES}{rule.pk}/"
+    assert api.get(one).json() == shown
+    again = api.put(one, shown).json()  # what GET shows, PUT takes back
+    assert again["conditions"] == shown["conditions"] and again["actions"] == shown["actions"]
+
+    # Left out of a new list: off, as for the other triggers and options.
+    plain = {"id": rules.WEBHOOK, "url": "https://hooks.example.org/x"}
+    changed = api.put(one, {"conditions": [NEW_ISSUE, {"id": rules.FEEDBACK}], "actions": [plain]})
+    rule.refresh_from_db()
+    assert rule.on_feedback and rule.on_new_issue and not rule.feedback_email_in_webhook
+    assert {c["id"] for c in changed.json()["conditions"]} == {rules.FIRST_SEEN, rules.FEEDBACK}
+    api.put(one, {"conditions": [NEW_ISSUE]})
+    rule.refresh_from_db()
+    assert rule.on_new_issue and not rule.on_feedback
+
+    # A rule made in the dashboard with the trigger reads back with it.
+    made = NotificationRule.objects.create(
+        project=project, name="From the form", on_feedback=True, email_to="all"
+    )
+    listed = {r["id"]: r for r in api.get(RULES).json()}
+    assert [c["id"] for c in listed[str(made.pk)]["conditions"]] == [rules.FEEDBACK]
+
+
+@pytest.mark.usefixtures("ingest_queue")
+def test_a_feedback_rule_made_through_the_api_fires(api_as, alice, project):
+    from alerts.evaluate import evaluate_feedback
+
+    project.alert_rules.all().delete()
+    body = {"name": "Feedback", "conditions": [{"id": rules.FEEDBACK}],
+            "actions": [{"id": rules.ADDRESS, "address": "support@example.org"}]}  # fmt: skip
+    rule_id = int(api_as(alice).post(RULES, body).json()["id"])
+    (issue,) = store(project, python_error())
+    feedback = {"project_id": project.pk, "issue_id": issue.pk, "event_id": "a" * 32,
+                "message": "It broke", "name": "Jane", "email": "jane@example.com", "url": ""}  # fmt: skip
+    assert evaluate_feedback([feedback])
+    (delivery,) = Delivery.objects.filter(rule_id=rule_id)
+    assert (delivery.reason, delivery.target) == ("feedback", "support@example.org")
+    assert delivery.feedback["message"] == "It broke"

@@ -21,7 +21,7 @@ def test_bootstrap_makes_an_owner_with_an_address_for_the_default_alert_rule(cap
 
 
 def test_bootstrap_makes_data_dir_and_a_secret_key_where_there_is_none(settings, tmp_path):
-    # Settings make neither (aggregator/settings.py); the web server and worker need the key.
+    # Settings make neither (aggregator/settings/); the web server and worker need the key.
     settings.DATA_DIR = tmp_path / "data"
     settings.SECRET_KEY_FILE = settings.DATA_DIR / "secret_key"
     settings.SECRET_KEY = ""

@@ -113,7 +113,7 @@ def test_retention_and_cap_on_the_settings_pages(client, alice, bob, project):
     client.force_login(alice)
     settings_page = client.get(reverse("projects:settings", args=["org-a", "backend"]))
     assert "Keep events for (days)" in settings_page.content.decode()
-    data = reverse("projects:data", args=["org-a", "backend"])
+    data = reverse("projects:project-data", args=["org-a", "backend"])
     client.post(data, {"data-retention_days": "14", "data-events_per_issue": "50"})
     project.refresh_from_db()
     assert (project.retention_days, project.events_per_issue) == (14, 50)
@@ -124,11 +124,13 @@ def test_retention_and_cap_on_the_settings_pages(client, alice, bob, project):
     project.refresh_from_db()
     assert project.retention_days == 14  # refused, with the reason shown
 
-    client.post(reverse("projects:data", args=["org-a"]), {"data-retention_days": "30"})
+    client.post(
+        reverse("projects:organization-data", args=["org-a"]), {"data-retention_days": "30"}
+    )
     project.organization.refresh_from_db()
     assert project.organization.retention_days == 30
     client.force_login(bob)  # a plain member changes neither
-    client.post(reverse("projects:data", args=["org-a"]), {"data-retention_days": "5"})
+    client.post(reverse("projects:organization-data", args=["org-a"]), {"data-retention_days": "5"})
     assert client.post(data, {"data-retention_days": "5"}).status_code == 403
     project.organization.refresh_from_db()
     assert project.organization.retention_days == 30
