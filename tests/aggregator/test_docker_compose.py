@@ -2,6 +2,7 @@
 key, ALLOWED_HOSTS from BASE_URL, health checks. No Docker engine is needed (nor run)."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,8 +28,12 @@ def compose() -> dict:
         )  # fmt: skip
         if done.returncode == 0:
             return yaml.safe_load(done.stdout)
-    # No Compose here: the file as written (anchors resolved by the YAML loader).
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    # No Compose here: the file as written (anchors resolved by the YAML loader), with
+    # ${NAME:-default} and ${NAME} interpolated as Compose does from an environment without
+    # the two names the tests are about.
+    text = (ROOT / "docker-compose.yml").read_text()
+    text = re.sub(r"\$\{(\w+)(?::?-([^}]*))?\}", lambda m: env.get(m[1]) or (m[2] or ""), text)
+    return yaml.safe_load(text)
 
 
 def test_bootstrap_runs_once_before_every_app_service(compose):
