@@ -232,9 +232,18 @@ def parse_args(argv=None):
     parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh stack")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4, help="granian blocking threads")
+    parser.add_argument(
+        "--web-preload",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="granian started by aggregator/web.py: the app loaded before the workers fork",
+    )
     # The defaults are ./run.sh's default layout (README "Processes").
-    parser.add_argument("--worker-concurrency", type=int, default=1)
-    parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"], default="solo")
+    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"], default="prefork")
+    parser.add_argument(
+        "--worker-autoscale", default="", help="MAX,MIN prefork children (Celery --autoscale)"
+    )
     parser.add_argument(
         "--worker-nice",
         type=int,
