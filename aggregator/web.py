@@ -11,8 +11,9 @@ request, the queues reconnect after a fork (events/queue/), metrics re-key (aggr
 
 import sys
 
-import aggregator.wsgi  # noqa: F401  (Django set up, the apps imported, frozen)
 from granian.cli import cli
+
+import aggregator.wsgi  # noqa: F401  (Django set up, the apps imported, frozen)
 
 if __name__ == "__main__":
     sys.exit(cli())

@@ -190,7 +190,11 @@ def start_stack(stack: Stack, args) -> str:
         procs.append(stack.start("beat", [str(BIN / "celery"), "-A", "aggregator", "beat",
                                           "--loglevel", "INFO"]))  # fmt: skip
     # As the Procfile: granian with the app loaded before it forks (aggregator/web.py).
-    granian = [str(BIN / "python"), "-m", "aggregator.web"] if args.web_preload else [str(BIN / "granian")]
+    granian = (
+        [str(BIN / "python"), "-m", "aggregator.web"]
+        if args.web_preload
+        else [str(BIN / "granian")]
+    )
     web = stack.start("web", [*granian, "--interface", "wsgi", "--host", "127.0.0.1",
                               "--port", str(port), "--workers", str(args.web_workers),
                               "--blocking-threads", str(args.web_threads), "--no-ws",

@@ -14,10 +14,9 @@ import pytest
 
 from tests.faults.harness import APP_ENV
 from tests.support.datagrams import datagram, raven_event
-
-from .conftest import ROOT
 from tests.support.processes import children
 
+from .conftest import ROOT
 from .test_embedded_beat import _wait_for
 
 
