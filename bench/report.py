@@ -113,6 +113,7 @@ def _command_line(args) -> str:
         ("--worker-autoscale", getattr(args, "worker_autoscale", ""), ""),
         ("--worker-nice", args.worker_nice, 0),
         ("--ingest-first-above", args.ingest_first_above, 2500),
+        ("--ingest-batch-size", getattr(args, "ingest_batch_size", 0), 0),
     ):  # fmt: skip
         if value != default:
             parts.append(f"{flag} {value}")
