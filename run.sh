@@ -2,10 +2,11 @@
 # Run the whole app with the embedded default (SQLite + a file-based broker under ./data):
 # web server, Celery worker and beat under one supervisor. Ctrl-C stops all of it.
 #
-# The default layout is the lean one (README "Processes"): granian, and one Celery worker
-# (solo pool) that runs beat and the UDP listener as threads of its own, ~300 MiB PSS in
+# The default layout is the lean one (README "Processes"): granian with the app loaded
+# before it forks its 2 workers (aggregator/web.py), and one Celery worker (prefork, 2
+# children) whose main process runs beat and the UDP listener as threads, ~240 MiB PSS in
 # all. WORKER_BEAT=0 runs beat as a process of its own, WORKER_UDP_BIND= (empty) the UDP
-# listener; WORKER_POOL/WORKER_CONCURRENCY give the worker more processes.
+# listener; WORKER_POOL/WORKER_CONCURRENCY set the worker's pool.
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
@@ -34,7 +35,7 @@ fi
 export PATH="$PWD/.venv/bin:$PATH"
 export WORKER_BEAT=${WORKER_BEAT:-1}
 export WORKER_UDP_BIND=${WORKER_UDP_BIND-${UDP_BIND:-127.0.0.1:9001}}
-# One worker: drains wait while a burst arrives, so the edge gets the CPU (bench/README.md).
+# Drains wait while a burst arrives, so the edge gets the CPU (bench/README.md).
 export INGEST_FIRST_ABOVE=${INGEST_FIRST_ABOVE:-2500}
 python manage.py collectstatic --noinput --verbosity 0
 # DATA_DIR, its secret key, migrations, admin user, demo project: before anything else runs.

@@ -43,6 +43,8 @@ class BeatThread:
 
 class EmbeddedBeat(bootsteps.StartStopStep):
     label = "EmbeddedBeat"
+    # After the pool: prefork children are forked before this thread exists.
+    requires = ("celery.worker.components:Pool",)
 
     def __init__(self, parent, **kwargs):
         super().__init__(parent, **kwargs)

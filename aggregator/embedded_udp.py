@@ -47,6 +47,8 @@ class UdpThread:
 
 class EmbeddedUdp(bootsteps.StartStopStep):
     label = "EmbeddedUdp"
+    # After the pool: prefork children are forked before the socket and thread exist.
+    requires = ("celery.worker.components:Pool",)
 
     def __init__(self, parent, **kwargs):
         super().__init__(parent, **kwargs)

@@ -182,12 +182,20 @@ def start_stack(stack: Stack, args) -> str:
     worker = stack.start("worker", [str(BIN / "celery"), "-A", "aggregator", "worker",
                                     "--loglevel", "INFO", "--concurrency", str(args.worker_concurrency),
                                     "--pool", args.worker_pool,
+                                    *(["--autoscale", args.worker_autoscale]
+                                      if args.worker_autoscale else []),
                                     "-n", f"bench-{port}@%h"])  # fmt: skip
     procs = [worker]
     if not (args.no_beat or args.worker_beat):
         procs.append(stack.start("beat", [str(BIN / "celery"), "-A", "aggregator", "beat",
                                           "--loglevel", "INFO"]))  # fmt: skip
-    web = stack.start("web", [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
+    # As the Procfile: granian with the app loaded before it forks (aggregator/web.py).
+    granian = (
+        [str(BIN / "python"), "-m", "aggregator.web"]
+        if args.web_preload
+        else [str(BIN / "granian")]
+    )
+    web = stack.start("web", [*granian, "--interface", "wsgi", "--host", "127.0.0.1",
                               "--port", str(port), "--workers", str(args.web_workers),
                               "--blocking-threads", str(args.web_threads), "--no-ws",
                               "aggregator.wsgi:application"])  # fmt: skip

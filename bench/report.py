@@ -108,13 +108,17 @@ def _command_line(args) -> str:
     # The layout, where it differs from the default one (run.sh's: bench/run.py's defaults).
     for flag, value, default in (
         ("--web-workers", args.web_workers, 2), ("--web-threads", args.web_threads, 4),
-        ("--worker-pool", args.worker_pool, "solo"),
-        ("--worker-concurrency", args.worker_concurrency, 1),
+        ("--worker-pool", args.worker_pool, "prefork"),
+        ("--worker-concurrency", args.worker_concurrency, 2),
+        ("--worker-autoscale", getattr(args, "worker_autoscale", ""), ""),
         ("--worker-nice", args.worker_nice, 0),
         ("--ingest-first-above", args.ingest_first_above, 2500),
+        ("--ingest-batch-size", getattr(args, "ingest_batch_size", 0), 0),
     ):  # fmt: skip
         if value != default:
             parts.append(f"{flag} {value}")
+    if not getattr(args, "web_preload", True):
+        parts.append("--no-web-preload")
     if not args.worker_beat:
         parts.append("--no-worker-beat")
     if not getattr(args, "worker_udp", True):

@@ -85,6 +85,8 @@ def run_once(args) -> dict:
         # As ./run.sh: the UDP listener as a thread of the worker, on a port of its own.
         WORKER_UDP_BIND=f"127.0.0.1:{free_port()}" if args.worker_udp else "",
     )  # fmt: skip
+    if args.ingest_batch_size:
+        env["INGEST_BATCH_SIZE"] = str(args.ingest_batch_size)
     stack = Stack(args.backend, tmp, env)
     print(f"bench: {args.backend} stack in {tmp}", file=sys.stderr)
     try:
@@ -232,9 +234,18 @@ def parse_args(argv=None):
     parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh stack")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4, help="granian blocking threads")
+    parser.add_argument(
+        "--web-preload",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="granian started by aggregator/web.py: the app loaded before the workers fork",
+    )
     # The defaults are ./run.sh's default layout (README "Processes").
-    parser.add_argument("--worker-concurrency", type=int, default=1)
-    parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"], default="solo")
+    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"], default="prefork")
+    parser.add_argument(
+        "--worker-autoscale", default="", help="MAX,MIN prefork children (Celery --autoscale)"
+    )
     parser.add_argument(
         "--worker-nice",
         type=int,
@@ -246,6 +257,9 @@ def parse_args(argv=None):
         type=int,
         default=2500,
         help="INGEST_FIRST_ABOVE: drains wait while more events than this arrive per second",
+    )
+    parser.add_argument(
+        "--ingest-batch-size", type=int, default=0, help="INGEST_BATCH_SIZE (0: the setting's)"
     )
     parser.add_argument("--no-beat", action="store_true", help="do not start celery beat")
     parser.add_argument(

@@ -12,7 +12,7 @@ import pytest
 from aggregator.secret_key import PLACEHOLDERS
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ("web", "worker", "udp", "beat")
+APP = ("web", "worker", "workers")
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,20 @@ def test_web_and_worker_have_health_checks(compose):
     assert "/-/ready/" in " ".join(web)
     worker = compose["services"]["worker"]["healthcheck"]["test"]
     assert "inspect ping" in " ".join(worker)
+
+
+def test_one_worker_runs_beat_and_the_udp_listener(compose):
+    # ./run.sh's layout: beat and the UDP listener as threads of the one `worker`; `workers`
+    # (scaled with --scale workers=N) run neither, so no schedule is sent twice.
+    services = compose["services"]
+    assert "beat" not in services and "udp" not in services
+    worker = services["worker"]
+    assert str(worker["environment"]["WORKER_BEAT"]) in ("1", "true")
+    assert worker["environment"]["WORKER_UDP_BIND"] == "0.0.0.0:9001"
+    assert "--pool prefork --concurrency 2" in str(worker["command"])
+    assert "9001" in str(worker["ports"])
+    extra = services["workers"]
+    assert "WORKER_BEAT" not in extra["environment"]
+    assert "WORKER_UDP_BIND" not in extra["environment"]
+    assert extra["deploy"]["replicas"] == 0
+    assert "aggregator.web" in str(services["web"]["command"])

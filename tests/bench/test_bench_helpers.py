@@ -173,10 +173,16 @@ def test_command_line_names_the_layout_only_where_it_differs_from_the_default():
     assert report._command_line(default) == (
         "bench/run.py --backend postgres --events 20000 --groups 50 --concurrency 32"
     )
-    scaled = run.parse_args(["--backend", "postgres", "--worker-pool", "prefork",
-                             "--worker-concurrency", "2", "--ingest-first-above", "0"])  # fmt: skip
+    solo = run.parse_args(["--backend", "postgres", "--worker-pool", "solo",
+                           "--worker-concurrency", "1", "--ingest-first-above", "0",
+                           "--no-web-preload"])  # fmt: skip
+    assert report._command_line(solo).endswith(
+        "--worker-pool solo --worker-concurrency 1 --ingest-first-above 0 --no-web-preload"
+    )
+    scaled = run.parse_args(["--backend", "postgres", "--worker-autoscale", "2,1",
+                             "--ingest-batch-size", "250"])  # fmt: skip
     assert report._command_line(scaled).endswith(
-        "--worker-pool prefork --worker-concurrency 2 --ingest-first-above 0"
+        "--concurrency 32 --worker-autoscale 2,1 --ingest-batch-size 250"
     )
     separate = run.parse_args(["--backend", "postgres", "--no-worker-beat", "--no-worker-udp"])
     assert report._command_line(separate).endswith(

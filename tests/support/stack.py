@@ -88,8 +88,9 @@ def live_stack(transactional_db, tmp_path, request):
         **live_stack_env,
     }
     commands = {
-        "web": [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", "1", "aggregator.wsgi:application"],
+        # As the Procfile: granian with the app loaded before it forks (aggregator/web.py).
+        "web": [str(BIN / "python"), "-m", "aggregator.web", "--interface", "wsgi", "--host", "127.0.0.1",
+                "--port", str(port), "--workers", "1", "aggregator.wsgi:application"],
         "worker": [str(BIN / "celery"), "-A", "aggregator", "worker", "--concurrency", "2",
                    "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip",
                    "-n", f"e2e-{port}@%h"],
