@@ -2,6 +2,7 @@
 key, ALLOWED_HOSTS from BASE_URL, health checks. No Docker engine is needed (nor run)."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,8 +28,18 @@ def compose() -> dict:
         )  # fmt: skip
         if done.returncode == 0:
             return yaml.safe_load(done.stdout)
-    # No Compose here: the file as written (anchors resolved by the YAML loader).
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    # No Compose here: the file with its variables filled in as Compose does (anchors are
+    # resolved by the YAML loader).
+    return yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text(), env))
+
+
+def interpolate(text: str, env: dict) -> str:
+    """Compose's ${NAME}, ${NAME:-default} (unset or empty: the default) and $$ (a $)."""
+
+    def value(match: re.Match) -> str:
+        return env.get(match[1]) or match[2] or ""
+
+    return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", value, text).replace("$$", "$")
 
 
 def test_bootstrap_runs_once_before_every_app_service(compose):
