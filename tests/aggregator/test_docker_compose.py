@@ -28,12 +28,18 @@ def compose() -> dict:
         )  # fmt: skip
         if done.returncode == 0:
             return yaml.safe_load(done.stdout)
-    # No Compose here: the file as written (anchors resolved by the YAML loader), with
-    # ${NAME:-default} and ${NAME} interpolated as Compose does from an environment without
-    # the two names the tests are about.
-    text = (ROOT / "docker-compose.yml").read_text()
-    text = re.sub(r"\$\{(\w+)(?::?-([^}]*))?\}", lambda m: env.get(m[1]) or (m[2] or ""), text)
-    return yaml.safe_load(text)
+    # No Compose here: the file with its variables filled in as Compose does (anchors are
+    # resolved by the YAML loader).
+    return yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text(), env))
+
+
+def interpolate(text: str, env: dict) -> str:
+    """Compose's ${NAME}, ${NAME:-default} (unset or empty: the default) and $$ (a $)."""
+
+    def value(match: re.Match) -> str:
+        return env.get(match[1]) or match[2] or ""
+
+    return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", value, text).replace("$$", "$")
 
 
 def test_bootstrap_runs_once_before_every_app_service(compose):
