@@ -2,7 +2,7 @@
 
     python bench/lifecycle.py disk    --backend postgres|sqlite [--events 5000] [--groups 50]
     python bench/lifecycle.py soak    --backend postgres|sqlite [--events 300000] [--days 10]
-                                      [--retention 3]
+                                      [--retention 3] [--cap N]
     python bench/lifecycle.py cleanup --backend postgres|sqlite [--old 1000000] [--events 20000]
                                       [--rounds 3]
 
@@ -16,7 +16,8 @@ servers.
   VACUUM ANALYZE, `pg_database_size`; SQLite: page_count * page_size after a checkpoint).
 - soak: N events spread over D simulated days (the clock moved with time-machine), hourly
   retention of R days as beat runs it (`lifecycle.expire`); prints the database size at the
-  end of every day, which should stop growing after day R.
+  end of every day, which should stop growing after day R. Every event is stored (no
+  per-issue cap) unless --cap gives one.
 - cleanup: fills the database with --old events 30 days old (prepared once per group and
   copied with new ids, for speed), then stores fresh events (at most --events) while
   `manage.py cleanup --days 7` deletes the old ones in another process, then as many alone,
@@ -202,7 +203,9 @@ def run_soak(args) -> dict:
 
     from events import lifecycle
 
-    project = make_project(retention_days=args.retention)
+    # No per-issue cap by default: every event stored, so retention alone bounds the disk (with
+    # the default cap of 1,000 and 50 groups, the cap would bound it from the second day).
+    project = make_project(retention_days=args.retention, events_per_issue=args.cap or 10**7)
     source = Source(args.groups)
     start = datetime(2030, 1, 1, tzinfo=UTC)
     per_hour = args.events // (args.days * 24)
@@ -220,6 +223,7 @@ def run_soak(args) -> dict:
         "events": per_hour * 24 * args.days,
         "days": args.days,
         "retention_days": args.retention,
+        "events_per_issue": args.cap,
         "mb_at_end_of_day": [round(s / 1e6, 1) for s in sizes],
     }
 
@@ -304,6 +308,9 @@ def parse_args(argv=None):
     parser.add_argument("--retention", type=int, default=3)
     parser.add_argument("--old", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--cap", type=int, default=None, help="soak: events stored per issue (default: all)"
+    )
     parser.add_argument(
         "--toast", action="store_true", help="disk, PostgreSQL: the payload in TOAST chunks"
     )

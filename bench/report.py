@@ -119,6 +119,10 @@ def _command_line(args) -> str:
             parts.append(f"{flag} {value}")
     if not getattr(args, "web_preload", True):
         parts.append("--no-web-preload")
+    if getattr(args, "cleanup_old", 0):
+        parts.append(f"--cleanup-old {args.cleanup_old}")
+        if args.cleanup_baseline:
+            parts.append("--cleanup-baseline")
     if not args.worker_beat:
         parts.append("--no-worker-beat")
     if not getattr(args, "worker_udp", True):
@@ -184,6 +188,8 @@ def format_summary(result: dict) -> str:
         )
         if run["load_errors"]:
             lines.append(f"    load errors: {run['load_errors']}")
+        if "cleanup" in run:
+            lines.append("    " + _cleanup_line(run["cleanup"]))
         for problem in run["issue_problems"][:5]:
             lines.append(f"    issue problem: {problem}")
         if run["failed_payloads"]:
@@ -205,6 +211,23 @@ def format_summary(result: dict) -> str:
             below_roots = [(f, p) for f, p in prof["total"] if p < 90][:16]
             lines.append("      total: " + "; ".join(f"{f} {p}%" for f, p in below_roots))
     return "\n".join(lines)
+
+
+def _cleanup_line(c: dict) -> str:
+    """bench/cleanup_load.py's figures of one run."""
+    filled = (
+        f"{c['old_events']} old events filled in {c['fill_seconds']} s"
+        f" ({c['fill_per_s']}/s), database {c['db_mb']} MB"
+    )
+    if c.get("baseline"):
+        return f"cleanup baseline: {filled}; no cleanup ran"
+    return (
+        f"cleanup: {filled}; deleting after {c['count_seconds']} s, {c['deleted_at_first_send']}"
+        f" deleted at the first send, {c['deleted_during_load']} during the load"
+        f" ({c['deletes_per_s_during_load']}/s), {c['deleted_by_drained']} by the last stored"
+        f" event ({c['deletes_per_s_until_drained']}/s from the first send); running at load end:"
+        f" {c['running_at_load_end']}, when drained: {c['running_at_drained']}; {c['left']} left"
+    )
 
 
 def _uncommitted(paths: list[str]) -> str:

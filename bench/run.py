@@ -9,6 +9,10 @@ the file broker), migrates, creates a project, starts granian, a Celery worker a
 beat as in the Procfile, runs bench/loadgen.py against it, and then watches the database
 until every accepted event is stored. See bench/README.md for what each figure means.
 
+With --cleanup-old N the stack's database first gets N events 30 days old (bulk SQL) and
+`manage.py cleanup --days 7` deletes them while the load runs (bench/cleanup_load.py);
+--cleanup-baseline fills the same and runs no cleanup: the figures to compare with.
+
 With --repeat K the runs happen one after the other, each in a fresh stack, and the
 summary reports medians. Everything started is stopped at the end, on error and on Ctrl-C.
 """
@@ -114,8 +118,18 @@ def measure(stack: Stack, dsn: str, args) -> dict:
     from events.models import FailedPayload, Issue
 
     project_id = int(dsn.rstrip("/").rsplit("/", 1)[1])
+    filled = cleaner = None
+    if args.cleanup_old:
+        from bench import cleanup_load
+
+        filled = cleanup_load.fill(project_id, args.cleanup_old, args.groups,
+                                   lambda line: print(line, file=sys.stderr))  # fmt: skip
+        print(f"bench: old events {filled}", file=sys.stderr)
     sampler = Sampler(stack, project_id)
     background = wait_for_quiet_machine(sampler, args)
+    if filled and not args.cleanup_baseline:
+        cleaner = cleanup_load.Cleanup(stack, filled)
+        cleaner.start()  # the load starts once its first batch is deleted
 
     sampler.rest = sampler.pss_by_process()  # before the load: the stack at rest
     out_json = stack.tmp / "loadgen.json"
@@ -132,7 +146,11 @@ def measure(stack: Stack, dsn: str, args) -> dict:
     while loadgen.popen.poll() is None:
         n = len(sampler.samples)
         sampler.sample(memory=n % 2 == 0, backlog=n % 4 == 0)
+        if cleaner:
+            cleaner.mark()
         time.sleep(0.25)
+    if cleaner:
+        cleaner.load_ended()
     if loadgen.popen.returncode != 0 or not out_json.exists():
         raise RuntimeError(f"loadgen failed; see {loadgen.log}")
     load = json.loads(out_json.read_text())
@@ -157,6 +175,8 @@ def measure(stack: Stack, dsn: str, args) -> dict:
             break
         time.sleep(0.05 if fine else 0.25)
     profiles = stop_profilers(profilers)
+    if cleaner:
+        cleaner.mark("drained")
 
     # Quiet period, then the final count: anything still missing is lost.
     quiet_until = time.monotonic() + args.quiet
@@ -166,8 +186,13 @@ def measure(stack: Stack, dsn: str, args) -> dict:
     final = sampler.sample()
     issues = list(Issue.objects.filter(project_id=project_id).values_list("title", "times_seen"))
     failed = FailedPayload.objects.filter(project_id=project_id).count()
-    return build_report(args, stack, sampler, load, done_sample, final, issues, failed,
-                        background, profiles)  # fmt: skip
+    report = build_report(args, stack, sampler, load, done_sample, final, issues, failed,
+                          background, profiles)  # fmt: skip
+    if cleaner:
+        report["cleanup"] = cleaner.report(load["first_send_unix"], load["last_done_unix"])
+    elif filled:
+        report["cleanup"] = {**filled, "baseline": True}
+    return report
 
 
 def wait_for_quiet_machine(sampler: Sampler, args) -> float:
@@ -298,6 +323,18 @@ def parse_args(argv=None):
         "--no-snapshot",
         action="store_true",
         help="run the working tree itself rather than a copy taken at the start",
+    )
+    parser.add_argument(
+        "--cleanup-old",
+        type=int,
+        default=0,
+        metavar="N",
+        help="fill N events 30 days old, then load while `manage.py cleanup --days 7` runs",
+    )
+    parser.add_argument(
+        "--cleanup-baseline",
+        action="store_true",
+        help="with --cleanup-old: fill the same, run no cleanup (the figures to compare with)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, data)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the summary")

@@ -7,6 +7,9 @@ are history and stay; hourly counts older than the retention go, as charts end t
 Issues are locked last and in id order, as the batch write (`processing/store.py`) does,
 so the two never deadlock. Between batches a cleanup pauses (`CLEANUP_DUTY`).
 
+Other apps' rows that age with their project's events (monitor check-ins) register here
+(`also_expire`, from their AppConfig.ready) and go with the same retention, batches and pace.
+
 Events go by their own timestamp through the (issue, timestamp) index the issue page already
 uses, so retention costs no index on the write path. An issue whose last event is older
 than the retention has no events left and is deleted with its tag and hourly counts.
@@ -35,12 +38,34 @@ class Summary:
     events: int = 0
     issues: int = 0
     projects: dict[str, int] = field(default_factory=dict)  # "org/project" -> events
+    others: dict[str, int] = field(default_factory=dict)  # "check-ins" -> rows
 
     def add(self, other: Summary) -> None:
         self.events += other.events
         self.issues += other.issues
         for name, n in other.projects.items():
             self.projects[name] = self.projects.get(name, 0) + n
+        for label, n in other.others.items():
+            self.others[label] = self.others.get(label, 0) + n
+
+
+@dataclass(frozen=True)
+class Retained:
+    """Rows of another app that go with their project's retention: `old(project, cutoff)`
+    gives the WHERE clauses (with params) that pick a project's rows older than the cutoff,
+    each using an index of `table`."""
+
+    label: str
+    table: str
+    old: Callable[[Project, datetime], Iterable[tuple[str, list]]]
+
+
+_others: list[Retained] = []
+
+
+def also_expire(label: str, table: str, old) -> None:
+    if all(r.label != label for r in _others):
+        _others.append(Retained(label, table, old))
 
 
 def _placeholders(n: int) -> str:
@@ -99,6 +124,41 @@ def _drain(where: str, params: list, batch: int, tick: Callable[[int], None]) ->
         _rest(time.monotonic() - started)
 
 
+def _drain_rows(table: str, where: str, params: list, batch: int) -> int:
+    """Delete the rows of `table` matching `where`, `batch` per transaction, at the pace of
+    the events' deletes; how many went."""
+    total = 0
+    while True:
+        started = time.monotonic()
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {where} LIMIT %s)",
+                [*params, batch],
+            )
+            n = cur.rowcount
+        total += n
+        if n < batch:
+            return total
+        _rest(time.monotonic() - started)
+
+
+def _expire_others(project: Project, cutoff: datetime, batch: int, dry_run: bool) -> dict:
+    """The registered apps' rows of a project older than the cutoff; rows per label."""
+    gone = {}
+    for retained in _others:
+        n = 0
+        for where, params in retained.old(project, cutoff):
+            if dry_run:
+                with connection.cursor() as cur:
+                    cur.execute(f"SELECT count(*) FROM {retained.table} WHERE {where}", params)
+                    n += cur.fetchone()[0]
+            else:
+                n += _drain_rows(retained.table, where, params, batch)
+        if n:
+            gone[retained.label] = n
+    return gone
+
+
 def old_events(issue_ids: list[int], cutoff: datetime) -> tuple[str, list]:
     where = f"issue_id IN ({_placeholders(len(issue_ids))}) AND timestamp < %s"
     return where, [*issue_ids, connection.ops.adapt_datetimefield_value(cutoff)]
@@ -153,6 +213,7 @@ def expire_project(
             summary.events += _drain(where, params, batch, tick)
     if not dry_run:
         _drop_old_hours(project, cutoff, batch)
+    summary.others = _expire_others(project, cutoff, batch, dry_run)
     # Every event of these is older than the cutoff, so none is left (or, dry, none would be).
     gone = list(
         Issue.objects.filter(project=project, last_seen__lt=cutoff).values_list("id", flat=True)
@@ -211,7 +272,7 @@ def expire(
     summary = Summary()
     for project in projects:
         summary.add(expire_project(project, now, days, dry_run=dry_run, batch=batch, tick=tick))
-    if summary.events and not dry_run:
+    if (summary.events or summary.others) and not dry_run:
         shrink()
     return summary
 

@@ -32,11 +32,15 @@ def replay_spool() -> None:
 
 @shared_task(ignore_result=True)
 def expire_events() -> None:
-    """Retention: events past their project's days, in short batches (events/lifecycle.py)."""
+    """Retention: events (and monitor check-ins) past their project's days, in short batches
+    (events/lifecycle.py)."""
     lifecycle.purge_deleted()  # any left by a lost task
     summary = lifecycle.expire()
-    if summary.events or summary.issues:
-        log.info("retention deleted %d events, %d issues", summary.events, summary.issues)
+    if summary.events or summary.issues or summary.others:
+        log.info(
+            "retention deleted %d events, %d issues, %s",
+            summary.events, summary.issues, summary.others,
+        )  # fmt: skip
 
 
 @shared_task(ignore_result=True)

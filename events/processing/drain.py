@@ -108,13 +108,14 @@ def _prepare_all(messages: list[Message]) -> tuple[list, list[tuple], dict, list
 
 
 def _count_accepted(prepared: list, outcomes: list[store.Outcome], counts: dict) -> dict:
-    """Outcome counts plus the events stored now, by the hour they arrived."""
+    """Outcome counts plus the events accepted now, by the hour they arrived: those stored
+    and those only counted on their issue past its cap (times seen, tags and hours)."""
     counts = dict(counts)
     hours = {
         (ev.project_id, ev.event_id): tally.hour_of(ev.received.timestamp()) for ev in prepared
     }
     for outcome in outcomes:
-        for event_id in outcome.event_ids:
+        for event_id in outcome.counted_ids:
             hour = hours.get((outcome.project_id, event_id))
             if hour is not None:
                 key = (outcome.project_id, hour, "error", Outcomes.ACCEPTED, "")

@@ -46,6 +46,9 @@ class Outcome:
     unignored: bool = False
     event_ids: tuple[str, ...] = ()  # the new events of this issue in the batch, oldest first
     release: str = ""  # a regression's release: the newest release among its new events
+    # Every event counted on the issue by this batch, stored or only sampled past the cap:
+    # all of them were accepted (outcomes count them so).
+    counted_ids: tuple[str, ...] = ()
 
 
 def _create_issues(
@@ -352,6 +355,7 @@ def _update_issues(
                     if stored_keys is None or (e.project_id, e.event_id) in stored_keys
                 ),
                 new["last_release"] if regressed else "",
+                tuple(e.event_id for e in evs),
             )  # fmt: skip
         )
     if rows:

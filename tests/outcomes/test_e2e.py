@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from events.models import Event
+from events.models import Event, Issue
 from outcomes.models import OutcomeCount
 from tests.support.factories import ProjectFactory, ProjectKeyFactory
 from tests.support.payloads import auth_header, envelope, python_error
@@ -131,8 +131,11 @@ def test_every_filter_on_both_sides_through_the_edge_and_worker(live_stack):
 
 
 def test_outcomes_add_up_for_a_mixed_run(live_stack):
-    """sent = accepted + filtered + rate-limited + invalid, each with its reason."""
-    project = ProjectFactory(filter_messages="*ignore me*", filter_web_crawlers=True)
+    """sent = accepted + filtered + rate-limited + invalid, each with its reason; events past
+    the per-issue cap are accepted (counted on the issue, only sampled into storage)."""
+    project = ProjectFactory(
+        filter_messages="*ignore me*", filter_web_crawlers=True, events_per_issue=3
+    )
     limited = ProjectKeyFactory(project=project, rate_limit_per_minute=1).public_key
     default_key = project.keys.order_by("pk").first().public_key
     statuses = []
@@ -163,4 +166,6 @@ def test_outcomes_add_up_for_a_mixed_run(live_stack):
         ("error", "invalid", "bad_json"): 1,
         ("transaction", "filtered", "not stored"): 1,
     }
-    assert total(project, "accepted") == Event.objects.filter(project=project).count()
+    (issue,) = Issue.objects.filter(project=project)
+    assert total(project, "accepted") == issue.times_seen == 7
+    assert issue.stored_count == Event.objects.filter(project=project).count() <= 3

@@ -91,3 +91,21 @@ def test_an_event_the_batch_write_cannot_store_counts_as_invalid(ingest_queue, m
         ("error", "accepted", ""): 1,
         ("error", "invalid", "internal_error"): 1,
     }
+
+
+def test_events_past_the_issue_cap_are_accepted_counted_not_stored(ingest_queue, settings):
+    """Past the per-issue cap an event is counted on its issue and only sampled into
+    storage: it was accepted, so every event sent ends as exactly one accepted outcome."""
+    settings.INGEST_BATCH_SIZE = 7  # several batches, the cap reached in the middle of one
+    project = ProjectFactory(events_per_issue=5)
+    sent = [python_error() for _ in range(30)] + [python_error(value="other", type_="KeyError")]
+    for event in sent:
+        push(project, event)
+    drain_all()
+    storm, other = Issue.objects.filter(project=project).order_by("-times_seen")
+    assert (storm.times_seen, other.times_seen) == (30, 1)
+    assert storm.stored_count == Event.objects.filter(issue=storm).count() <= 5
+    assert counts(project) == {("error", "accepted", ""): len(sent)}
+    push(project, sent[-1])  # a stored event sent again: no second outcome
+    drain_all()
+    assert counts(project) == {("error", "accepted", ""): len(sent)}

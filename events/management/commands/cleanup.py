@@ -1,4 +1,5 @@
-"""`manage.py cleanup`: retention by hand, with a progress bar and a summary.
+"""`manage.py cleanup`: retention by hand, with a progress bar and a summary (monitor
+check-ins go with the events: events/lifecycle.py).
 
 The beat task `events.tasks.expire_events` does the same every hour; this is for operators
 who want it now, for other days than the projects' own, or to see first what would go."""
@@ -13,7 +14,10 @@ from projects.models import Project
 
 
 class Command(BaseCommand):
-    help = "Delete events older than the retention (each project's, or --days), in batches."
+    help = (
+        "Delete events and monitor check-ins older than the retention (each project's,"
+        " or --days), in batches."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -58,7 +62,7 @@ class Command(BaseCommand):
                         p, now, days, dry_run=dry_run, batch=batch, tick=bar.update
                     )
                 )
-        if summary.events and not dry_run:
+        if (summary.events or summary.others) and not dry_run:
             lifecycle.shrink()
         if vacuum and not dry_run:
             lifecycle.vacuum_sqlite()
@@ -67,6 +71,8 @@ class Command(BaseCommand):
             f"{verb} {summary.events} events and {summary.issues} issues"
             f" in {len(projects)} projects."
         )
+        for label, n in sorted(summary.others.items()):
+            self.stdout.write(f"{verb} {n} {label}.")
         for name, n in sorted(summary.projects.items()):
             if n:
                 self.stdout.write(f"  {name}: {n} events")
