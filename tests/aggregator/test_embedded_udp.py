@@ -12,12 +12,16 @@ from pathlib import Path
 
 import pytest
 
+import pytest
+
 from tests.faults.harness import APP_ENV
 from tests.support.datagrams import datagram, raven_event
 from tests.support.processes import children
 
 from .conftest import ROOT
 from .test_embedded_beat import _wait_for
+
+pytestmark = pytest.mark.one_pass
 
 
 def udp_socket_holders(port: int, pids: list[int]) -> list[int]:
