@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import pytest
-
 from tests.faults.harness import APP_ENV
 from tests.support.datagrams import datagram, raven_event
 from tests.support.processes import children
