@@ -2,6 +2,8 @@
 hold fixtures (real server and worker processes, the browser, a webhook receiver) and are
 loaded as plugins; the others are imported where they are used."""
 
+import os
+
 import pytest
 from django.conf import settings
 
@@ -10,6 +12,25 @@ from events.queue import get_queue
 from tests.support.factories import ProjectFactory
 
 pytest_plugins = ["tests.support.stack", "tests.support.browser", "tests.support.webhooks"]
+
+
+# Tests marked `one_pass` run only in the embedded pass (SQLite, the default a user runs).
+# Their result cannot depend on the database, queue or broker of the pass: pure functions,
+# templates and access rules, clients' wire formats, browsers, and tests that bring their own
+# servers or strip the pass's settings. ONE_PASS=all runs them with PostgreSQL too.
+ONE_PASS_SKIP = "backend-independent: runs in the embedded pass (ONE_PASS=all runs it here)"
+
+
+def embedded_pass() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Skipped here, before any fixture (a module's server or browser) is set up.
+    if item.get_closest_marker("one_pass") and not embedded_pass():
+        if os.environ.get("ONE_PASS") != "all":
+            pytest.skip(ONE_PASS_SKIP)
 
 
 def pytest_configure(config):

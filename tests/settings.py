@@ -2,6 +2,8 @@
 what only tests need. pytest-django exports DJANGO_SETTINGS_MODULE, so the web servers,
 workers and UDP listeners that tests start as subprocesses read this module too."""
 
+from django.conf import global_settings
+
 from aggregator.settings import *  # noqa: F403
 from aggregator.settings import DATA_DIR, DATABASES, env
 
@@ -18,3 +20,11 @@ elif "TEST_DATABASE_NAME" in env:  # lets test runs side by side on one server k
 # Outcomes: no flusher thread in the test process (tests call outcomes.tally.flush());
 # tests/support/stack.py gives its processes a short interval.
 OUTCOMES_FLUSH_SECONDS = env.float("OUTCOMES_FLUSH_SECONDS", default=0)
+
+# A fast hasher for the users tests make (hundreds of them; the default PBKDF2 costs about a
+# second each on a busy box). The processes tests start read this module too, so they check
+# these passwords; the default hashers stay listed for hashes made elsewhere.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    *global_settings.PASSWORD_HASHERS,
+]

@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.support.browser import log_in
 from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 
 def code_for(user) -> str:

@@ -14,7 +14,7 @@ from tests.support.payloads import python_error
 from tests.support.stack import database_url
 from tests.support.world import store
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 PROXY = {"X-Forwarded-Proto": "https", "Host": "errors.example.com"}
 

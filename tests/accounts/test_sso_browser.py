@@ -13,7 +13,7 @@ from tests.support.browser import log_in, watched_page, web_server
 from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.support.stack import database_url
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 User = get_user_model()
 ACCOUNTS = {  # the provider's accounts: login name -> claims

@@ -4,6 +4,8 @@ import pytest
 
 from accounts import claims
 
+pytestmark = pytest.mark.one_pass
+
 
 @pytest.mark.parametrize(
     ("flag", "trust", "verified"),

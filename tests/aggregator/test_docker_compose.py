@@ -11,6 +11,8 @@ import pytest
 
 from aggregator.secret_key import PLACEHOLDERS
 
+pytestmark = pytest.mark.one_pass
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ("web", "worker", "workers")
 

@@ -16,6 +16,8 @@ from tests.faults.harness import APP_ENV
 
 from .conftest import CELERY, PROBE
 
+pytestmark = pytest.mark.one_pass
+
 ROOT = Path(__file__).resolve().parents[2]
 DRAIN = "events.tasks.process_ingest_queue"  # every 2 s in CELERY_BEAT_SCHEDULE
 BEAT_THREAD = "Beat"  # aggregator/embedded_beat.py's thread

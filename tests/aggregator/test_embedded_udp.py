@@ -19,6 +19,8 @@ from tests.support.processes import children
 from .conftest import ROOT
 from .test_embedded_beat import _wait_for
 
+pytestmark = pytest.mark.one_pass
+
 
 def udp_socket_holders(port: int, pids: list[int]) -> list[int]:
     """Which of `pids` hold the UDP socket bound to `port` (/proc/net/udp's inode)."""

@@ -12,6 +12,8 @@ from kombu import Connection
 
 from aggregator import fsbroker
 
+pytestmark = pytest.mark.one_pass
+
 
 @pytest.fixture(scope="session")
 def control_folder(tmp_path_factory):

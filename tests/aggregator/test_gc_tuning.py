@@ -5,6 +5,8 @@ from celery.signals import worker_process_init
 
 from aggregator import gc_tuning
 
+pytestmark = pytest.mark.one_pass
+
 
 @pytest.fixture
 def restore_gc():

@@ -5,8 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from aggregator import ports
 from tests.support.stack import free_port
+
+pytestmark = pytest.mark.one_pass
 
 SCRIPT = Path(__file__).resolve().parents[2] / "aggregator" / "ports.py"
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.one_pass
+
 PROBE = """
 import os
 from pathlib import Path

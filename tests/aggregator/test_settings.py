@@ -11,6 +11,8 @@ import pytest
 
 from aggregator import secret_key
 
+pytestmark = pytest.mark.one_pass
+
 ROOT = Path(__file__).resolve().parents[2]
 
 READ = """

@@ -2,7 +2,11 @@
 
 import os
 
+import pytest
+
 from aggregator.staticstorage import FreshCompressor
+
+pytestmark = pytest.mark.one_pass
 
 
 def test_a_file_compressed_before_is_not_compressed_again(tmp_path, monkeypatch):

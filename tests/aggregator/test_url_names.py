@@ -5,7 +5,10 @@ password_reset with a throttled one, included before Django's)."""
 
 from collections import defaultdict
 
+import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.one_pass
 
 
 def names_by_namespace(patterns, namespace="", prefix="", found=None):

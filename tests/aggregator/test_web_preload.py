@@ -12,8 +12,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.support.processes import children
 from tests.support.stack import APP_ENV, free_port
+
+pytestmark = pytest.mark.one_pass
 
 ROOT = Path(__file__).resolve().parents[2]
 

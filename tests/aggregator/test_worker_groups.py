@@ -7,7 +7,11 @@ import os
 import signal
 import time
 
+import pytest
+
 from tests.support.processes import alive, children
+
+pytestmark = pytest.mark.one_pass
 
 
 def test_children_share_the_workers_group_by_default(start_worker):

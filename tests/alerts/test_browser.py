@@ -9,7 +9,7 @@ from tests.support.factories import MembershipFactory, ProjectFactory, UserFacto
 from tests.support.payloads import python_error
 from tests.support.world import store
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 
 def test_an_admin_adds_a_rule_and_sees_deliveries(live_web, page, transactional_db, ingest_queue):

@@ -17,7 +17,7 @@ from tests.support.payloads import python_error
 from tests.support.webhooks import Receiver, _handler
 from tests.support.world import store
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -5,6 +5,8 @@ import pytest
 from alerts.matching import Facts, Reason, filters_match, level_rank, trigger_reason
 from alerts.models import NotificationRule
 
+pytestmark = pytest.mark.one_pass
+
 
 def rule(**fields):
     return NotificationRule(name="r", **fields)

@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.browser import ARTIFACTS, watched_page
 
+pytestmark = pytest.mark.one_pass
+
 
 @pytest.mark.django_db
 def test_schema_is_openapi_3_with_every_endpoint_and_bearer_auth(client):

@@ -9,6 +9,8 @@ from django.core.management import call_command
 
 from tests.support.browser import watched_page
 
+pytestmark = pytest.mark.one_pass
+
 
 @pytest.mark.e2e
 def test_docs_page_has_no_csp_violation_and_a_link_back(live_web, browser, transactional_db):

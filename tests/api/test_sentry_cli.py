@@ -24,7 +24,7 @@ from tests.support.payloads import python_error
 from tests.support.stack import wait_until
 from tests.support.world import store
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ import pytest
 from api import cursors, shapes
 from events.issues.pagination import Page
 
+pytestmark = pytest.mark.one_pass
+
 
 @pytest.mark.parametrize(
     "slug, number, text",

@@ -10,6 +10,8 @@ from bench import figures, http1, loadgen, payload, report
 from events.processing import grouping, normalize, titles
 from events.wire.envelope import parse_envelope
 
+pytestmark = pytest.mark.one_pass
+
 FIXTURE_TEXT = json.loads(payload.FIXTURE.read_text())["raw_envelope_text"]
 DSN = payload.parse_dsn("http://0123456789abcdef0123456789abcdef@127.0.0.1:8123/7")
 

@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from bench import stages
+
+pytestmark = pytest.mark.one_pass
 
 
 def test_envelopes_are_distinct_events_of_the_fixture():

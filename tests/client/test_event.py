@@ -9,6 +9,8 @@ from aggregator_client.event import InApp, build_event, exception_chain, level_n
 
 from events.processing import grouping, normalize, titles
 
+pytestmark = pytest.mark.one_pass
+
 log = logging.getLogger("tests.client")
 
 

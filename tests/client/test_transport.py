@@ -22,6 +22,8 @@ from events.wire.event_json import decode_store_body, parse_event_json
 from tests.support.extra_packages import CLIENT, require
 from tests.support.stack import wait_until
 
+pytestmark = pytest.mark.one_pass
+
 
 @pytest.fixture
 def udp_receiver():

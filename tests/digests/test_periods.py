@@ -2,7 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from digests.periods import due_period, latest_boundary
+
+pytestmark = pytest.mark.one_pass
 
 
 def utc(*args):

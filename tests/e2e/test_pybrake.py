@@ -16,7 +16,7 @@ from tests.support.factories import ProjectFactory
 from tests.support.notices import BILLION_LAUGHS
 from tests.support.stack import wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 APP = Path(__file__).with_name("pybrake_app.py")
 
 

@@ -20,7 +20,7 @@ from tests.support.factories import ProjectFactory
 from tests.support.stack import wait_until
 from tests.support.udp_server import udp_server
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 APP = Path(__file__).with_name("raven_app.py")
 
 

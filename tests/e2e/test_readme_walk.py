@@ -23,7 +23,7 @@ import pytest
 
 from tests.support.stack import free_port, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "### First steps from the command line"

@@ -10,7 +10,7 @@ import pytest
 
 from .harness import build_request, wait_until
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.one_pass]
 
 
 def get(stack, path: str) -> tuple[int, dict]:

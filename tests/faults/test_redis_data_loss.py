@@ -9,7 +9,7 @@ import pytest
 
 from .harness import Sender, assert_stored_exactly_once, summarize
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.one_pass]
 
 
 def test_events_after_redis_data_loss_are_processed(server_stack, throwaway_redis):

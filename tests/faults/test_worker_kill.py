@@ -6,7 +6,7 @@ import pytest
 
 from .harness import Sender, assert_stored_exactly_once, summarize, wait_until
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.one_pass]
 
 TOTAL = 3000
 

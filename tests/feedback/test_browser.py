@@ -17,7 +17,7 @@ from tests.support.extra_packages import ESBUILD, SENTRY_BROWSER, require
 from tests.support.factories import ProjectFactory
 from tests.support.stack import wait_until
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.one_pass]
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>shop</title><link rel="icon" href="data:,"></head>
 <body><h1>Shop</h1><script src="sentry.js"></script><script>

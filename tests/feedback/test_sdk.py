@@ -12,7 +12,7 @@ from feedback.models import Feedback
 from tests.support.factories import ProjectFactory
 from tests.support.stack import wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 SCRIPT = Path(__file__).with_name("sdk_feedback.py")
 
 

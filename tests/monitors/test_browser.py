@@ -15,7 +15,7 @@ from tests.support.factories import (
 
 from .helpers import config, send
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 
 def test_monitor_pages(live_web, page, transactional_db, ingest_queue, client):

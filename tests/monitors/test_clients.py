@@ -22,7 +22,7 @@ from tests.support.factories import (
 )
 from tests.support.stack import wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 SCRIPT = Path(__file__).with_name("sdk_checkins.py")
 
 

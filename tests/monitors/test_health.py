@@ -4,6 +4,8 @@ import pytest
 
 from monitors.health import RAISE, RESOLVE, Health, step
 
+pytestmark = pytest.mark.one_pass
+
 # (failure threshold, recovery threshold, results "F"ail / "o"k, expected actions per step)
 CASES = [
     (1, 1, "F", [RAISE]),

@@ -28,6 +28,8 @@ from tests.support.factories import (
 from tests.support.payloads import python_error
 from tests.support.world import store
 
+pytestmark = pytest.mark.one_pass
+
 ROLE_KINDS = [str(r) for r in access.RANK]  # viewer, member, admin, owner
 METHODS = ("GET", "POST", "PUT", "DELETE")
 

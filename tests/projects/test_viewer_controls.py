@@ -23,7 +23,7 @@ from tests.support.factories import (
 from tests.support.payloads import python_error
 from tests.support.world import store
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]
 MAX_PAGES = 80
 
 

@@ -4,6 +4,8 @@ import pytest
 
 from releases import ordering
 
+pytestmark = pytest.mark.one_pass
+
 # (a, b, first-seen rank of a, of b, expected compare(a, b))
 CASES = [
     ("1.0.0", "1.0.1", 2, 1, -1),  # semver wins over first-seen order

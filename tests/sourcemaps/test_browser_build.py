@@ -16,7 +16,7 @@ from tests.support.browser import ARTIFACTS, log_in, watched_page
 from tests.support.extra_packages import SENTRY_BROWSER, require
 from tests.support.stack import wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 BROWSER_MAIN_TS = """\
 import * as Sentry from "@sentry/browser";

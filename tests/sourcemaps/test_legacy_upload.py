@@ -17,7 +17,7 @@ from tests.support.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 
 @pytest.fixture

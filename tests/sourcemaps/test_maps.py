@@ -9,6 +9,8 @@ import pytest
 from sourcemaps import maps, symbolicate
 from sourcemaps.bundle import normalize_debug_id, safe_path
 
+pytestmark = pytest.mark.one_pass
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sourcemaps"
 APP_JS = (FIXTURES / "app.js").read_bytes()
 APP_MAP = (FIXTURES / "app.js.map").read_bytes()

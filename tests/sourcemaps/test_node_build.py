@@ -12,7 +12,7 @@ from tests.sourcemaps import jsapp
 from tests.support.extra_packages import SENTRY_NODE, require
 from tests.support.stack import wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 NODE_MAIN_TS = """\
 import * as Sentry from "@sentry/node";

@@ -25,7 +25,7 @@ from tests.support.factories import (
 from tests.support.payloads import auth_header, envelope
 from tests.support.stack import wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from tests.support.factories import (
 
 # What a test folder's conftest.py takes with `from tests.support.world import *`.
 __all__ = [
-    "_fast_passwords",
     "alice",
     "bob",
     "charlie",
@@ -77,10 +76,3 @@ def store(project, *events: dict) -> list[Issue]:
 @pytest.fixture
 def store_events(ingest_queue):
     return store
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(request, settings):
-    if request.node.get_closest_marker("e2e"):
-        return  # the real server process must be able to check the password
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,7 +7,7 @@ from projects import access
 from tests.support.factories import ProjectFactory
 from tests.support.payloads import python_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]
 
 
 def test_other_organizations_urls_answer_404(client, charlie, project, store_events):

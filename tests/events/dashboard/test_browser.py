@@ -16,7 +16,7 @@ from tests.support.factories import (
 from tests.support.payloads import message_event, python_error
 from tests.support.world import store
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 
 def test_log_in_search_open_expand_and_resolve(live_web, page, transactional_db, ingest_queue):

@@ -15,7 +15,7 @@ from tests.support.factories import (
 from tests.support.payloads import python_error
 from tests.support.world import store
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.one_pass]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from tests.support.payloads import python_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]
 
 XSS = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>', "<svg onload=alert(2)>"]
 

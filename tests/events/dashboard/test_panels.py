@@ -4,6 +4,8 @@ import pytest
 
 from events.dashboard import panels
 
+pytestmark = pytest.mark.one_pass
+
 
 @pytest.fixture
 def providers(monkeypatch):

@@ -2,8 +2,12 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from events.issues import charts
 from events.issues.presenters import present_event
+
+pytestmark = pytest.mark.one_pass
 
 NOW = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
 

@@ -11,6 +11,8 @@ from events.processing.grouping import GROUPING_VERSION, GroupingResult, compute
 from events.processing.normalize import normalize_event
 from tests.events.processing import freeze_grouping
 
+pytestmark = pytest.mark.one_pass
+
 CORPUS_DIR = Path(__file__).parent / "grouping_corpus"
 RECEIVED = 1795773403.0
 

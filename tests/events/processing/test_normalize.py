@@ -15,6 +15,8 @@ from events.processing.grouping import compute_grouping
 from events.processing.normalize import LEVELS, normalize_event
 from events.processing.titles import event_culprit, event_metadata, event_title, event_type
 
+pytestmark = pytest.mark.one_pass
+
 RECEIVED = datetime(2026, 11, 27, 9, 52, 39, tzinfo=UTC).timestamp()
 
 

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from events.processing.scrub import FILTERED, is_sensitive_key, scrub_event, scrub_string
 from tests.support.payloads import FIXTURES
 
+pytestmark = pytest.mark.one_pass
+
 
 def with_check_digit(body: str) -> str:
     """Append the Luhn check digit (independent of the implementation under test)."""

@@ -16,6 +16,8 @@ from events.processing.titles import (
 )
 from tests.support.payloads import FIXTURES as PAYLOAD_FIXTURES
 
+pytestmark = pytest.mark.one_pass
+
 FIXTURES = PAYLOAD_FIXTURES / "sentry-compat"
 FIXTURE_NAMES = [
     "python_zero_division",

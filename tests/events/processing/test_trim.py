@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from events.processing.trim import ELLIPSIS, Limits, bounded_dump, trim_event
 from tests.support.payloads import FIXTURES
 
+pytestmark = pytest.mark.one_pass
+
 
 def size(event) -> int:
     return len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode())

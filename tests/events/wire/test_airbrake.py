@@ -7,6 +7,8 @@ from events.wire import airbrake
 from events.wire.refusal import Refusal
 from tests.support.notices import BILLION_LAUGHS, EXTERNAL_ENTITY, HOPTOAD_XML, pybrake_notice
 
+pytestmark = pytest.mark.one_pass
+
 
 def canonical(notice: dict) -> dict:
     return normalize.normalize_event(airbrake.notice_to_event(notice), received=1_800_000_000.0)

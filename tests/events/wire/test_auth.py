@@ -7,6 +7,8 @@ import pytest
 from events.wire.auth import Auth, Dsn, extract_auth, parse_auth_header, parse_dsn
 from tests.support.wire import CaseInsensitiveHeaders, raises
 
+pytestmark = pytest.mark.one_pass
+
 # --- parse_auth_header -----------------------------------------------------------------
 
 

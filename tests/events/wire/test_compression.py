@@ -14,6 +14,8 @@ from events.wire.envelope import MAX_ENVELOPE_BYTES
 from events.wire.event_json import MAX_EVENT_BYTES
 from tests.support.wire import ENCODERS, PAYLOAD, raises, raw_deflate
 
+pytestmark = pytest.mark.one_pass
+
 # --- decompress ------------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ from events.wire.envelope import MAX_ENVELOPE_BYTES, parse_envelope
 from events.wire.event_json import MAX_JSON_DEPTH, parse_event_json
 from tests.support.wire import ENV_HEADER, EVENT, FIXTURE, HEX, item, raises
 
+pytestmark = pytest.mark.one_pass
+
 # --- parse_envelope --------------------------------------------------------------------
 
 

@@ -16,6 +16,8 @@ from events.wire.event_json import (
 )
 from tests.support.wire import EVENT, HEX, raises, raw_deflate
 
+pytestmark = pytest.mark.one_pass
+
 # --- decode_store_body -----------------------------------------------------------------
 
 

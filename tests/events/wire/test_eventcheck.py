@@ -18,6 +18,8 @@ from events.wire.eventcheck import check_event_json
 from events.wire.refusal import Refusal
 from tests.support.wire import EVENT, FIXTURE, FUZZ, mutated, raises
 
+pytestmark = pytest.mark.one_pass
+
 HEX = "df67a0b2c1d34e5f8a9b0c1d2e3f4a5b"
 
 

@@ -3,6 +3,7 @@
 import base64
 import zlib
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +21,8 @@ from tests.support.wire import (
     mutated,
     only_protocol_errors,
 )
+
+pytestmark = pytest.mark.one_pass
 
 
 @FUZZ

@@ -5,6 +5,8 @@ import pytest
 from events.wire.inbound_filters import Filters, compile_globs, parse_networks
 from tests.support.payloads import python_error
 
+pytestmark = pytest.mark.one_pass
+
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -1,6 +1,10 @@
 """The one refusal type: reason, detail, the Sentry status."""
 
+import pytest
+
 from events.wire.refusal import Refusal
+
+pytestmark = pytest.mark.one_pass
 
 # --- Refusal ---------------------------------------------------------------------
 
