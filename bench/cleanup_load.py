@@ -100,11 +100,6 @@ def fill(bench_project_id: int, count: int, groups: int, log=print) -> dict:
     copies = (count - seeds + seeds - 1) // seeds  # per seed, on top of the seed itself
     step = max(1, ROWS_PER_STATEMENT // seeds)
     done = seeds
-    if connection.vendor == "sqlite":
-        # SQLite's default page cache (2 MB) makes every index insert read its pages back
-        # from the file once the table passes a few hundred MB: 6,000 rows/s fell to 2,700.
-        with connection.cursor() as cur:
-            cur.execute("PRAGMA cache_size = -1048576")  # KiB: 1 GiB, this connection only
     for first in range(1, copies + 1, step):
         last = min(first + step - 1, copies)
         with transaction.atomic(), connection.cursor() as cur:
