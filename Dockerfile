@@ -50,4 +50,4 @@ EXPOSE 8000 9001/udp
 # Liveness only: readiness (/-/ready/) is for a load balancer and docker-compose.yml.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/-/health/', timeout=4)"]
-CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "4", "--no-ws", "aggregator.wsgi:application"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "3", "--no-ws", "aggregator.wsgi:application"]

@@ -19,7 +19,7 @@ def parse_args(argv=None, description: str = ""):
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh stack")
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=4, help="granian blocking threads")
+    parser.add_argument("--web-threads", type=int, default=3, help="granian blocking threads")
     parser.add_argument(
         "--web-preload",
         action=argparse.BooleanOptionalAction,

@@ -107,7 +107,7 @@ def _command_line(args) -> str:
         parts.append(f"--encoding {args.encoding}")
     # The layout, where it differs from the default one (run.sh's: bench/run.py's defaults).
     for flag, value, default in (
-        ("--web-workers", args.web_workers, 2), ("--web-threads", args.web_threads, 4),
+        ("--web-workers", args.web_workers, 2), ("--web-threads", args.web_threads, 3),
         ("--worker-pool", args.worker_pool, "prefork"),
         ("--worker-concurrency", args.worker_concurrency, 2),
         ("--worker-autoscale", getattr(args, "worker_autoscale", ""), ""),

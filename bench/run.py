@@ -216,7 +216,7 @@ def wait_for_quiet_machine(sampler: Sampler, args) -> float:
 
 def start_profilers(stack: Stack) -> list[tuple[str, subprocess.Popen, Path]]:
     """py-spy on the web and worker process trees (raw collapsed stacks, 97 Hz). `--gil`:
-    only the thread holding the GIL is sampled, so a thread waiting for it (four web threads
+    only the thread holding the GIL is sampled, so a thread waiting for it (the web threads
     share one) does not show up as time in whatever call it returns from."""
     spy = BIN / "py-spy"
     if not spy.exists():
