@@ -16,4 +16,5 @@ from granian.cli import cli
 import aggregator.wsgi  # noqa: F401  (Django set up, the apps imported, frozen)
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    # As the `granian` command does: its options can also come from GRANIAN_* variables.
+    sys.exit(cli(auto_envvar_prefix="GRANIAN"))

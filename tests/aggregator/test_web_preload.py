@@ -40,7 +40,8 @@ def _get(url: str, data: bytes | None = None) -> int:
 
 def test_the_workers_share_the_loaded_app(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
-    env.update(DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    # The worker count from granian's own variable, as the `granian` command reads it.
+    env.update(DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT), GRANIAN_WORKERS="2")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True, timeout=120)  # fmt: skip
     port = free_port()
@@ -48,7 +49,7 @@ def test_the_workers_share_the_loaded_app(tmp_path):
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "aggregator.web", "--interface", "wsgi", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "2", "--blocking-threads", "2", "--no-ws",
+             "--port", str(port), "--blocking-threads", "2", "--no-ws",
              "aggregator.wsgi:application"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
