@@ -80,4 +80,19 @@ class Transport(filesystem.Transport):
                 if timeout is not None and monotonic() - started >= timeout:
                     break
                 sleep(interval)
+                if self._window_full():
+                    break
         raise TimeoutError  # socket.timeout: Celery's loop goes round and sees the flag
+
+    def _window_full(self) -> bool:
+        """A consumer holds as many unacknowledged messages as its prefetch allows (the
+        task channel; the remote-control channel has no limit).
+
+        Celery acknowledges a finished task (acks_late) from its loop, between two calls of
+        drain_events, so waiting out the timeout here kept a freed pool process idle for up
+        to 2 s after each task: with 2 children draining the ingest queue that stalled the
+        drain for 2-4 s in every 10 (bench/README.md, 2026-12-07)."""
+        return any(
+            ch._consumers and ch.qos.prefetch_count and not ch.qos.can_consume()
+            for ch in self.channels
+        )

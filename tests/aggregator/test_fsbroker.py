@@ -169,3 +169,29 @@ def test_a_stopping_worker_takes_no_new_message(connection, monkeypatch, clock, 
     assert message.payload == {"n": 1}
     message.ack()
     queue.close()
+
+
+def test_a_full_prefetch_window_returns_after_one_poll_so_celery_can_acknowledge(
+    connection, clock, not_stopping
+):
+    # Celery acknowledges finished tasks between calls of drain_events: waiting out the
+    # timeout while every prefetch slot holds an unacknowledged task kept a free pool
+    # process idle for up to the whole timeout.
+    queue = connection.SimpleQueue("work")
+    queue.consumer.qos(prefetch_count=1)
+    # Celery's remote-control consumer: a channel of its own with no prefetch limit.
+    control = connection.SimpleQueue("control", channel=connection.channel())
+    control.consumer.consume()
+    queue.put({"n": 1})
+    queue.put({"n": 2})
+    queue.consumer.consume()
+    connection.drain_events(timeout=5)
+    (first,) = queue.buffer  # the window is full now: one delivered, not acknowledged
+    with pytest.raises(TimeoutError):
+        connection.drain_events(timeout=5)
+    assert clock.sleeps == [1.0]  # one poll, not five
+    first.ack()
+    connection.drain_events(timeout=5)
+    assert [m.payload["n"] for m in queue.buffer] == [1, 2]
+    queue.close()
+    control.close()
