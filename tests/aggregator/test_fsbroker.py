@@ -183,6 +183,7 @@ def test_a_full_prefetch_window_returns_after_one_poll_so_celery_can_acknowledge
     control = connection.SimpleQueue("control", channel=connection.channel())
     control.consumer.consume()
     queue.put({"n": 1})
+    clock.now += 0.01  # message names start with the time: the second sorts after the first
     queue.put({"n": 2})
     queue.consumer.consume()
     connection.drain_events(timeout=5)
