@@ -116,7 +116,11 @@ for _ in $(seq 30); do
     sleep 1
 done
 
-[ "${KEEP:-0}" = 1 ] && { echo "left up; down: DOCKER_HOST=$DOCKER_HOST ${DC[*]} down -v"; trap - EXIT; exit 0; }
+if [ "${KEEP:-0}" = 1 ]; then
+    trap - EXIT
+    echo "left up; then: DOCKER_HOST=$DOCKER_HOST ${DC[*]} down -v; kill $checks $service"
+    exit 0
+fi
 t2=$(date +%s.%N)
 "${DC[@]}" stop
 echo "stop: $(since "$t2") s"
