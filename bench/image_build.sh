@@ -8,9 +8,11 @@
 # the official image's. CA_BUNDLE: a CA file mounted over the build's own during RUN steps
 # (a TLS-inspecting proxy), not copied into the image.
 # vfs storage and chroot isolation: no overlay mounts, no user namespaces or cgroups needed.
+# STORAGE_DRIVER=overlay: the store podman runs the image from (bench/compose_run.sh).
 set -eu
 TAG=${TAG:-localhost/aggregator:dev}
-B="buildah --storage-driver vfs"
+SD=${STORAGE_DRIVER:-vfs}
+B="buildah --storage-driver $SD"
 base=${PYTHON_IMAGE:-python:3.11-slim}
 if [ -n "${DEBIAN_BASE:-}" ]; then
     base=localhost/python:3.11-slim
@@ -24,7 +26,7 @@ if [ -n "${DEBIAN_BASE:-}" ]; then
             "$DEBIAN_BASE"/usr/share/info/* "$DEBIAN_BASE"/usr/share/locale/* "$DEBIAN_BASE"/var/log/*.log
         find "$DEBIAN_BASE"/usr/share/doc -mindepth 1 -type f ! -name copyright -delete
         tar --numeric-owner --exclude='./dev/*' -C "$DEBIAN_BASE" -c . \
-            | podman --storage-driver vfs import --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' - "$base"
+            | podman --storage-driver "$SD" import --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' - "$base"
     fi
 fi
 ca=""
@@ -38,4 +40,4 @@ $B bud --format docker --isolation chroot --layers $ca \
 $B images --format '{{.Name}}:{{.Tag}} {{.Size}}' "$TAG"
 $B images --format '{{.Name}}:{{.Tag}} {{.Size}}' "$base"
 # Layer by layer: the base, then the virtualenv and the code.
-podman --storage-driver vfs history --format '{{.Size}}	{{.CreatedBy}}' "$TAG" | grep -v '^0 B' | cut -c1-100
+podman --storage-driver "$SD" history --format '{{.Size}}	{{.CreatedBy}}' "$TAG" | grep -v '^0 B' | cut -c1-100

@@ -14,6 +14,7 @@ Three parts:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue as queue_module
 import signal
@@ -254,9 +255,11 @@ def open_socket(host: str, port: int, rcvbuf: int = DEFAULT_RCVBUF) -> socket.so
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, listener: Listener):
         self.submit = listener.submit
+        self.stopped = False
 
     def datagram_received(self, data: bytes, addr) -> None:
-        self.submit(data, addr)
+        if not self.stopped:
+            self.submit(data, addr)
 
     def error_received(self, exc: Exception) -> None:  # ICMP errors and the like: harmless
         log.debug("udp: socket error %s", exc)
@@ -307,13 +310,18 @@ async def _receive(
         loop.run_in_executor(None, lambda: (stop_event.wait(), loop.call_soon_threadsafe(stop.set)))
     worker = threading.Thread(target=listener.run, name="udp-processor", daemon=True)
     worker.start()
-    transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(listener), sock=sock)
+    protocol = _Protocol(listener)
+    transport, _ = await loop.create_datagram_endpoint(lambda: protocol, sock=sock)
     try:
         await stop.wait()
     finally:
         # Stop reading, let the thread hand off what was received (and write the stats
         # while the socket, whose kernel counters they include, is still open), then close.
-        transport.pause_reading()
+        # Older 3.11 releases (Debian's 3.11.2) have no pause_reading for datagram
+        # transports: there the protocol ignores what still arrives.
+        protocol.stopped = True
+        with contextlib.suppress(NotImplementedError):
+            transport.pause_reading()
         listener.stop()
         await loop.run_in_executor(None, worker.join, 30)
         transport.close()

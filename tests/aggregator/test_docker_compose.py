@@ -86,3 +86,23 @@ def test_one_worker_runs_beat_and_the_udp_listener(compose):
     assert "WORKER_UDP_BIND" not in extra["environment"]
     assert extra["deploy"]["replicas"] == 0
     assert "aggregator.web" in str(services["web"]["command"])
+
+
+def test_health_checks_run_the_same_under_podman(compose):
+    # Podman's Docker API (seen with 4.3) rebuilds an exec-form test by splitting it at
+    # whitespace, so `python -c "import a; b"` became `python -c import`; and `podman exec`,
+    # which runs the checks, has no $HOSTNAME, so `celery@$HOSTNAME` pinged no node.
+    for name, service in compose["services"].items():
+        test = service.get("healthcheck", {}).get("test") or []
+        if test[:1] == ["CMD"]:
+            assert not any(" " in arg for arg in test[1:]), name
+        assert "HOSTNAME" not in " ".join(test), name
+    for name in ("worker", "workers"):
+        test = " ".join(compose["services"][name]["healthcheck"]["test"]).replace("$$", "$")
+        assert "celery@$(hostname)" in test, name  # `config` may print it still escaped
+
+
+def test_bootstrap_skips_the_images_web_health_check(compose):
+    # The image's HEALTHCHECK polls the web port; bootstrap serves none and exits.
+    check = compose["services"]["bootstrap"]["healthcheck"]
+    assert check.get("disable") is True or check.get("test") == ["NONE"]  # as `config` puts it

@@ -222,3 +222,46 @@ def test_listener_accepts_and_queues_raw_zlib_ending_in_whitespace_intact():
     queued = harness.handed[0].body
     assert queued == compressed
     assert decode_store_body(queued) == body
+
+
+def test_stop_hands_off_and_returns_where_datagram_transports_cannot_pause(monkeypatch):
+    """Debian's Python 3.11.2 has no pause_reading for datagram transports: stopping raised
+    NotImplementedError in the worker's UDP thread before the received datagrams were handed
+    off (seen at `docker compose stop`)."""
+    import asyncio.selector_events
+    import socket
+    import threading
+    import time
+
+    def cannot_pause(self):
+        raise NotImplementedError
+
+    monkeypatch.setattr(
+        asyncio.selector_events._SelectorDatagramTransport, "pause_reading", cannot_pause
+    )
+    harness = Harness()
+    sock = udp.open_socket("127.0.0.1", 0, 1024 * 1024)
+    stop, failures = threading.Event(), []
+
+    def serve():
+        try:
+            asyncio.run(udp._receive(sock, harness.listener, stop))
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            failures.append(exc)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        deadline = time.monotonic() + 10
+        while not harness.handed and time.monotonic() < deadline:
+            sender.sendto(datagram(KEY, raven_event(7)), sock.getsockname())
+            time.sleep(0.05)
+        sent_before_stop = len(harness.handed)
+        stop.set()
+        thread.join(35)
+    finally:
+        sender.close()
+        sock.close()
+    assert not thread.is_alive() and failures == []
+    assert sent_before_stop >= 1 and len(harness.handed) >= sent_before_stop
