@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.embedded_udp import STOP_WAIT
 from aggregator.secret_key import PLACEHOLDERS
 
 pytestmark = pytest.mark.one_pass
@@ -81,6 +82,8 @@ def test_one_worker_runs_beat_and_the_udp_listener(compose):
     assert worker["environment"]["WORKER_UDP_BIND"] == "0.0.0.0:9001"
     assert "--pool prefork --concurrency 2" in str(worker["command"])
     assert "9001" in str(worker["ports"])
+    # Longer than the listener's hand-off on stop (embedded_udp.STOP_WAIT), or it is killed.
+    assert int(worker["stop_grace_period"].rstrip("s")) > STOP_WAIT
     extra = services["workers"]
     assert "WORKER_BEAT" not in extra["environment"]
     assert "WORKER_UDP_BIND" not in extra["environment"]
