@@ -61,7 +61,9 @@ class IngestFirst:
         while now - self.samples[0][0] > WINDOW:
             self.samples.popleft()
         rate = arrival_rate(self.samples)
-        self.hold = rate is not None and rate > self.above and backlog < self.max_backlog
+        # No rate yet (the first look after a quiet spell): wait for the next look rather
+        # than read a batch, or the first batches of a burst take the CPU its edge needs.
+        self.hold = backlog < self.max_backlog and (rate is None or rate > self.above)
         return self.hold
 
 

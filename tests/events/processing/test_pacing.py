@@ -48,7 +48,7 @@ def test_added_counts_every_push_even_once_acknowledged(ingest_queue):
 def test_holds_while_events_arrive_faster_than_the_threshold(ingest_queue):
     project, clock = ProjectFactory(), Clock()
     pacer = pacing.IngestFirst(ingest_queue, above=5, max_backlog=1000, clock=clock)
-    assert pacer.holding() is False  # one look: no rate yet
+    assert pacer.holding() is True  # one look: no rate yet, so wait for the next
     push(ingest_queue, project, 10)
     clock.now += 0.5
     assert pacer.holding() is True  # 20 events/s
@@ -59,7 +59,9 @@ def test_holds_while_events_arrive_faster_than_the_threshold(ingest_queue):
 
     clock.now += 0.4
     assert pacer.holding() is True  # 20 more within the window
-    clock.now += 1.5  # nothing more arrived for longer than the window
+    clock.now += 1.5  # nothing more arrived for longer than the window: no rate, one more look
+    assert pacer.holding() is True
+    clock.now += 0.25
     assert pacer.holding() is False
 
 
@@ -71,7 +73,7 @@ def test_holds_while_events_arrive_faster_than_the_threshold(ingest_queue):
 def test_not_held(ingest_queue, pushed, max_backlog):
     project, clock = ProjectFactory(), Clock()
     pacer = pacing.IngestFirst(ingest_queue, above=5, max_backlog=max_backlog, clock=clock)
-    pacer.holding()
+    assert pacer.holding() is True  # no rate yet: wait for the next look
     push(ingest_queue, project, pushed)
     clock.now += 0.5
     assert pacer.holding() is False
