@@ -2,10 +2,21 @@
 what only tests need. pytest-django exports DJANGO_SETTINGS_MODULE, so the web servers,
 workers and UDP listeners that tests start as subprocesses read this module too."""
 
+import os
+import sys
+from pathlib import Path
+
 from django.conf import global_settings
 
-from aggregator.settings import *  # noqa: F403
-from aggregator.settings import DATA_DIR, DATABASES, env
+# pytest-xdist workers (`./test.sh -n 2`) each get a DATA_DIR of their own: SQLite test
+# database, file broker, heartbeats, metrics. Only in the worker (it has imported xdist): the
+# processes it starts inherit that DATA_DIR or are given one, and must not nest it again.
+if "xdist" in sys.modules and (_worker := os.environ.get("PYTEST_XDIST_WORKER")):
+    _base = os.environ.get("DATA_DIR") or str(Path(__file__).resolve().parents[1] / "data")
+    os.environ["DATA_DIR"] = str(Path(_base) / _worker)
+
+from aggregator.settings import *  # noqa: E402, F403
+from aggregator.settings import DATA_DIR, DATABASES, env  # noqa: E402
 
 # Fixed, so no test needs DATA_DIR/secret_key and every process of a test signs alike.
 SECRET_KEY = "tests-only-not-secret-" + "x" * 40
