@@ -10,7 +10,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from events import lifecycle, tasks
+from events import lifecycle, space, tasks
 from events.models import Event, Issue, IssueHourlyCount, IssueTag, PendingDeletion
 from events.processing import prepare, store
 from events.queue import QueuedPayload
@@ -269,7 +269,7 @@ def test_tables_are_vacuumed_once_their_dead_rows_pass_the_share():
         ("events_issuetag", 10, 999),  # under the minimum, whatever the share
         ("events_issuehourlycount", 0, 1_000),  # an emptied table
     ]
-    assert lifecycle.tables_to_vacuum(stats) == ["events_event", "events_issuehourlycount"]
+    assert space.tables_to_vacuum(stats) == ["events_event", "events_issuehourlycount"]
 
 
 @pytest.mark.django_db(transaction=True)

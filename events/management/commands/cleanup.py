@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from tqdm import tqdm
 
-from events import lifecycle
+from events import lifecycle, space
 from projects.models import Project
 
 
@@ -65,7 +65,7 @@ class Command(BaseCommand):
         if (summary.events or summary.others) and not dry_run:
             lifecycle.shrink()
         if vacuum and not dry_run:
-            lifecycle.vacuum_sqlite()
+            space.vacuum_sqlite()
         verb = "Would delete" if dry_run else "Deleted"
         self.stdout.write(
             f"{verb} {summary.events} events and {summary.issues} issues"
