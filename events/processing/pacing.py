@@ -64,6 +64,11 @@ class IngestFirst:
         # No rate yet (the first look after a quiet spell): wait for the next look rather
         # than read a batch, or the first batches of a burst take the CPU its edge needs.
         self.hold = backlog < self.max_backlog and (rate is None or rate > self.above)
+        if self.hold:  # the queue's upkeep while we wait (SQLite: the WAL's checkpoint)
+            try:
+                self.queue.tidy()
+            except Exception:
+                log.debug("could not tidy the queue", exc_info=True)
         return self.hold
 
 

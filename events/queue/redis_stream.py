@@ -119,6 +119,9 @@ class RedisStreamQueue:
             return 0
         return info.get("entries-added")
 
+    def tidy(self) -> None:
+        """Nothing to do: Redis keeps its own house (SqliteQueue.tidy checkpoints)."""
+
     def clear(self) -> None:
         self.client.delete(self.stream)
         self._group_ready = False

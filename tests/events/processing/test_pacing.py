@@ -117,3 +117,36 @@ def test_a_drain_waits_out_a_burst_and_then_stores_all_of_it(ingest_queue, setti
     assert Event.objects.filter(project=project).count() == sent
     assert ingest_queue.backlog() == 0
     pacing._for.cache_clear()
+
+
+class Tidied:
+    """The real queue, with a count of the upkeep the pacer asked of it."""
+
+    def __init__(self, queue):
+        self.queue, self.tidied = queue, 0
+
+    def __getattr__(self, name):
+        return getattr(self.queue, name)
+
+    def tidy(self):
+        self.tidied += 1
+        self.queue.tidy()
+
+
+def test_a_holding_drain_tidies_the_queue_once_a_look(ingest_queue):
+    project, clock = ProjectFactory(), Clock()
+    queue = Tidied(ingest_queue)
+    pacer = pacing.IngestFirst(queue, above=5, max_backlog=1000, clock=clock)
+    assert pacer.holding() is True
+    push(ingest_queue, project, 10)
+    clock.now += 0.5
+    assert pacer.holding() is True
+    clock.now += 0.1
+    assert pacer.holding() is True  # between looks: nothing asked
+    assert queue.tidied == 2
+
+    clock.now += 1.5  # nothing arrived for a while: one look to learn the rate...
+    assert pacer.holding() is True
+    clock.now += 0.3  # ...then drains run, and acknowledgements do the upkeep
+    assert pacer.holding() is False
+    assert queue.tidied == 3
