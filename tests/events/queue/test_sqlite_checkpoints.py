@@ -1,6 +1,11 @@
 """The embedded queue's WAL: the edge only appends to it; the consumer copies it back."""
 
 import os
+import sqlite3
+import threading
+import time
+
+import pytest
 
 from events.queue import QueuedPayload, SqliteQueue
 from events.queue import sqlite as sqlite_queue
@@ -57,3 +62,46 @@ def test_the_edge_checkpoints_once_the_wal_is_very_large(tmp_path, monkeypatch):
         queue.push(payload(n))
     assert copied_back(path) > 100 * 3300
     assert wal_pages(path) < 300
+
+
+def hold_write_lock(path, seconds: float) -> threading.Thread:
+    """Another connection in a write transaction for `seconds`, as a busy writer would be."""
+    ready = threading.Event()
+
+    def hold():
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        ready.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    ready.wait()
+    return thread
+
+
+def test_a_push_waits_for_another_writer_then_lands(tmp_path):
+    path = str(tmp_path / "ingest.sqlite3")
+    queue = SqliteQueue(path)
+    queue.push(payload(0))  # the schema exists before the other writer takes the lock
+    holder = hold_write_lock(path, 0.2)
+    started = time.monotonic()
+    queue.push(payload(1))
+    assert time.monotonic() - started >= 0.15  # it waited for the lock...
+    holder.join()
+    assert [m.payload.event_id for m in queue.read(10, 60)] == [f"{0:032x}", f"{1:032x}"]
+
+
+def test_a_push_gives_up_after_the_busy_wait(tmp_path, monkeypatch):
+    """So that the edge spools the payload instead of hanging on a stuck writer."""
+    monkeypatch.setattr(sqlite_queue, "BUSY_WAIT", 0.1)
+    path = str(tmp_path / "ingest.sqlite3")
+    queue = SqliteQueue(path)
+    queue.push(payload(0))
+    holder = hold_write_lock(path, 0.6)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        queue.push(payload(1))
+    holder.join()
+    assert queue.backlog() == 1
