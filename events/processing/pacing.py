@@ -3,7 +3,11 @@ off, so that on a small box a burst gets the CPU for the edge and processing cat
 when it is over.
 
 The arrival rate is read from the queue (messages ever pushed), so it does not depend on how
-fast we drain. Holding stops once the backlog reaches INGEST_FIRST_MAX_BACKLOG: under a long
+fast we drain. It is first judged over half a second (a burst's first requests are slow:
+threads and connections start), and a hold for a burst lasts while the rate stays above
+RELEASE_BELOW of the threshold: once drains run, the edge has less CPU and its rate falls,
+which must not end the hold on a slower machine. The release point stays above a steady rate
+the worker keeps up with (1,500/s under the default 2,500). Holding stops once the backlog reaches INGEST_FIRST_MAX_BACKLOG: under a long
 flood processing runs as usual, and the backlog bound answers 429 past INGEST_MAX_BACKLOG.
 Nothing is lost by holding; events wait in the queue a little longer, alerts too.
 """
@@ -21,6 +25,8 @@ log = logging.getLogger(__name__)
 
 SAMPLE_EVERY = 0.25  # seconds between looks at the queue
 WINDOW = 1.0  # the rate is measured over the last second
+MIN_SPAN = 0.5  # ...and over half a second at least
+RELEASE_BELOW = 0.7  # a hold for a burst ends below this share of the threshold
 
 
 def arrival_rate(samples) -> float | None:
@@ -28,7 +34,7 @@ def arrival_rate(samples) -> float | None:
     if len(samples) < 2:
         return None
     (t0, a0), (t1, a1) = samples[0], samples[-1]
-    if t1 - t0 < SAMPLE_EVERY:
+    if t1 - t0 < MIN_SPAN:
         return None
     return max(0, a1 - a0) / (t1 - t0)  # a cleared queue restarts its count
 
@@ -39,6 +45,7 @@ class IngestFirst:
         self.samples: deque = deque()
         self.next_look = float("-inf")
         self.hold = False
+        self.burst = False  # holding for a rate above the threshold, not for want of one
 
     def holding(self) -> bool:
         """Whether a drain should wait now instead of reading a batch."""
@@ -55,15 +62,17 @@ class IngestFirst:
             added = None
         if added is None:
             self.samples.clear()
-            self.hold = False
+            self.hold = self.burst = False
             return False
         self.samples.append((now, added))
         while now - self.samples[0][0] > WINDOW:
             self.samples.popleft()
         rate = arrival_rate(self.samples)
-        # No rate yet (the first look after a quiet spell): wait for the next look rather
-        # than read a batch, or the first batches of a burst take the CPU its edge needs.
-        self.hold = backlog < self.max_backlog and (rate is None or rate > self.above)
+        # No rate yet (the first looks after a quiet spell): wait for one rather than read a
+        # batch, or the first batches of a burst take the CPU its edge needs.
+        above = self.above * RELEASE_BELOW if self.burst else self.above
+        self.burst = rate is not None and rate > above and backlog < self.max_backlog
+        self.hold = backlog < self.max_backlog and (rate is None or self.burst)
         if self.hold:  # the queue's upkeep while we wait (SQLite: the WAL's checkpoint)
             try:
                 self.queue.tidy()

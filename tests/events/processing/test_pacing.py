@@ -62,7 +62,39 @@ def test_holds_while_events_arrive_faster_than_the_threshold(ingest_queue):
     clock.now += 1.5  # nothing more arrived for longer than the window: no rate, one more look
     assert pacer.holding() is True
     clock.now += 0.25
+    assert pacer.holding() is True  # a quarter second is too short to judge
+    clock.now += 0.25
     assert pacer.holding() is False
+
+
+def looks(pacer, queue, project, clock, per_look: int, count: int) -> list[bool]:
+    """`count` looks a quarter second apart, `per_look` events pushed before each."""
+    seen = []
+    for _ in range(count):
+        push(queue, project, per_look)
+        clock.now += 0.25
+        seen.append(pacer.holding())
+    return seen
+
+
+def test_a_burst_is_held_until_its_rate_falls_well_below_the_threshold(ingest_queue):
+    """Drains running take CPU from the edge, so a burst's rate falls when a hold ends: a
+    hold that ended at the threshold itself would end for good on a slower machine."""
+    project, clock = ProjectFactory(), Clock()
+    pacer = pacing.IngestFirst(ingest_queue, above=100, max_backlog=10_000, clock=clock)
+    assert pacer.holding() is True
+    assert looks(pacer, ingest_queue, project, clock, 30, 4) == [True] * 4  # 120/s: a burst
+    assert looks(pacer, ingest_queue, project, clock, 20, 4) == [True] * 4  # 80/s: still one
+    assert looks(pacer, ingest_queue, project, clock, 15, 4)[-1] is False  # 60/s: over
+
+
+def test_a_steady_rate_under_the_threshold_is_never_held(ingest_queue):
+    """80/s from a quiet start: the first looks wait for a rate, then drains run, although
+    80/s would keep a burst's hold going."""
+    project, clock = ProjectFactory(), Clock()
+    pacer = pacing.IngestFirst(ingest_queue, above=100, max_backlog=10_000, clock=clock)
+    assert pacer.holding() is True
+    assert looks(pacer, ingest_queue, project, clock, 20, 6) == [True] + [False] * 5
 
 
 @pytest.mark.parametrize(
@@ -147,6 +179,6 @@ def test_a_holding_drain_tidies_the_queue_once_a_look(ingest_queue):
 
     clock.now += 1.5  # nothing arrived for a while: one look to learn the rate...
     assert pacer.holding() is True
-    clock.now += 0.3  # ...then drains run, and acknowledgements do the upkeep
+    clock.now += 0.5  # ...then drains run, and acknowledgements do the upkeep
     assert pacer.holding() is False
     assert queue.tidied == 3
