@@ -36,7 +36,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 export WORKER_BEAT=${WORKER_BEAT:-1}
 export WORKER_UDP_BIND=${WORKER_UDP_BIND-${UDP_BIND:-127.0.0.1:9001}}
 # Drains wait while a burst arrives, so the edge gets the CPU (bench/README.md).
-export INGEST_FIRST_ABOVE=${INGEST_FIRST_ABOVE:-2500}
+export INGEST_FIRST_ABOVE=${INGEST_FIRST_ABOVE:-2000}
 python manage.py collectstatic --noinput --verbosity 0
 # DATA_DIR, its secret key, migrations, admin user, demo project: before anything else runs.
 # It prints where to log in and the DSN: the last lines before the processes' own output.

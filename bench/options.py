@@ -41,7 +41,7 @@ def parse_args(argv=None, description: str = ""):
     parser.add_argument(
         "--ingest-first-above",
         type=int,
-        default=2500,
+        default=2000,
         help="INGEST_FIRST_ABOVE: drains wait while more events than this arrive per second",
     )
     parser.add_argument(

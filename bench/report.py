@@ -112,7 +112,7 @@ def _command_line(args) -> str:
         ("--worker-concurrency", args.worker_concurrency, 2),
         ("--worker-autoscale", getattr(args, "worker_autoscale", ""), ""),
         ("--worker-nice", args.worker_nice, 0),
-        ("--ingest-first-above", args.ingest_first_above, 2500),
+        ("--ingest-first-above", args.ingest_first_above, 2000),
         ("--ingest-batch-size", getattr(args, "ingest_batch_size", 0), 0),
     ):  # fmt: skip
         if value != default:

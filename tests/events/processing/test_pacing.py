@@ -84,17 +84,17 @@ def test_a_burst_is_held_until_its_rate_falls_well_below_the_threshold(ingest_qu
     pacer = pacing.IngestFirst(ingest_queue, above=100, max_backlog=10_000, clock=clock)
     assert pacer.holding() is True
     assert looks(pacer, ingest_queue, project, clock, 30, 4) == [True] * 4  # 120/s: a burst
-    assert looks(pacer, ingest_queue, project, clock, 20, 4) == [True] * 4  # 80/s: still one
+    assert looks(pacer, ingest_queue, project, clock, 22, 4) == [True] * 4  # 88/s: still one
     assert looks(pacer, ingest_queue, project, clock, 15, 4)[-1] is False  # 60/s: over
 
 
 def test_a_steady_rate_under_the_threshold_is_never_held(ingest_queue):
-    """80/s from a quiet start: the first looks wait for a rate, then drains run, although
-    80/s would keep a burst's hold going."""
+    """88/s from a quiet start: the first looks wait for a rate, then drains run, although
+    88/s would keep a burst's hold going."""
     project, clock = ProjectFactory(), Clock()
     pacer = pacing.IngestFirst(ingest_queue, above=100, max_backlog=10_000, clock=clock)
     assert pacer.holding() is True
-    assert looks(pacer, ingest_queue, project, clock, 20, 6) == [True] + [False] * 5
+    assert looks(pacer, ingest_queue, project, clock, 22, 6) == [True] + [False] * 5
 
 
 @pytest.mark.parametrize(
