@@ -3,11 +3,13 @@ off, so that on a small box a burst gets the CPU for the edge and processing cat
 when it is over.
 
 The arrival rate is read from the queue (messages ever pushed), so it does not depend on how
-fast we drain. It is first judged over half a second (a burst's first requests are slow:
-threads and connections start), and a hold for a burst lasts while the rate stays above
-RELEASE_BELOW of the threshold: once drains run, the edge has less CPU and its rate falls,
-which must not end the hold on a slower machine. The release point stays above a steady rate
-the worker keeps up with (1,500/s: run.sh sets 2,000, so holds end below 1,600).
+fast we drain. It is judged over the last half second: a drain already running when a burst
+begins (lingering on an empty queue) holds off within that, while over a whole second the
+quiet before the burst kept its rate under the threshold for longer. A hold lasts while the
+rate stays above RELEASE_BELOW of the threshold: once drains run, the edge has less CPU and
+its rate falls, which must not end the hold on a slower machine. The release point stays
+above a steady rate the worker keeps up with (1,500/s: run.sh sets 2,000, so holds end
+below 1,600).
 
 Holding stops once the backlog reaches INGEST_FIRST_MAX_BACKLOG: under a long
 flood processing runs as usual, and the backlog bound answers 429 past INGEST_MAX_BACKLOG.
@@ -26,8 +28,8 @@ from events.queue import get_queue
 log = logging.getLogger(__name__)
 
 SAMPLE_EVERY = 0.25  # seconds between looks at the queue
-WINDOW = 1.0  # the rate is measured over the last second
-MIN_SPAN = 0.5  # ...and over half a second at least
+WINDOW = 0.6  # the rate is measured over the last half second or so...
+MIN_SPAN = 0.45  # ...and not over less (looks come a little late)
 RELEASE_BELOW = 0.8  # a hold for a burst ends below this share of the threshold
 
 
@@ -73,7 +75,11 @@ class IngestFirst:
         # No rate yet (the first looks after a quiet spell): wait for one rather than read a
         # batch, or the first batches of a burst take the CPU its edge needs.
         above = self.above * RELEASE_BELOW if self.burst else self.above
+        was = self.burst
         self.burst = rate is not None and rate > above and backlog < self.max_backlog
+        if self.burst != was:
+            log.info("ingest first: %s at %.0f events/s arriving, %d queued",
+                     "holding drains" if self.burst else "drains resume", rate or 0, backlog)  # fmt: skip
         self.hold = backlog < self.max_backlog and (rate is None or self.burst)
         if self.hold:  # the queue's upkeep while we wait (SQLite: the WAL's checkpoint)
             try:
