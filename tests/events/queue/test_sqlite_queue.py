@@ -1,4 +1,5 @@
-"""The embedded queue's WAL: the edge only appends to it; the consumer copies it back."""
+"""The embedded queue's own ways: who checkpoints its WAL, how a push waits for another
+writer, and its backlog kept as two counters."""
 
 import os
 import sqlite3
@@ -105,3 +106,48 @@ def test_a_push_gives_up_after_the_busy_wait(tmp_path, monkeypatch):
         queue.push(payload(1))
     holder.join()
     assert queue.backlog() == 1
+
+
+def test_the_backlog_counts_what_is_left_however_it_is_acknowledged(tmp_path):
+    queue = SqliteQueue(str(tmp_path / "ingest.sqlite3"))
+    assert queue.backlog() == 0
+    queue.push_many([payload(n) for n in range(10)])
+    first, second = queue.read(4, 60), queue.read(4, 60)
+    queue.ack([m.id for m in second])  # out of order
+    assert queue.backlog() == 6
+    queue.ack([m.id for m in second] + [m.id for m in first[:1]])  # acknowledged twice
+    assert queue.backlog() == 5
+    queue.ack(["999"])  # never queued
+    assert queue.backlog() == 5
+    queue.clear()
+    assert queue.backlog() == 0
+    queue.push(payload(11))
+    assert queue.backlog() == 1
+    assert queue.added() == 11
+
+
+def test_a_queue_of_an_earlier_version_keeps_its_rows_counted(tmp_path):
+    """Earlier versions counted with count(*) over an index of their own."""
+    path = str(tmp_path / "ingest.sqlite3")
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute(
+        "CREATE TABLE queue (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " meta BLOB NOT NULL, body BLOB NOT NULL, claimed_at REAL)"
+    )
+    old.execute("CREATE INDEX queue_claimed ON queue (claimed_at)")
+    for n in range(7):
+        old.execute(
+            "INSERT INTO queue (meta, body) VALUES (?, ?)",
+            (payload(n).encode_meta(), payload(n).body),
+        )
+    old.execute("DELETE FROM queue WHERE id <= 2")
+    old.close()
+
+    queue = SqliteQueue(path)
+    assert queue.backlog() == 5
+    queue.push(payload(8))
+    queue.ack([m.id for m in queue.read(3, 60)])
+    assert queue.backlog() == 3
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == []
