@@ -62,6 +62,14 @@ def build_report(
         "pss_peak_total_mib": round(sampler.peak_pss_total / 2**20, 1),
     }
     per_event_us = {k: round(v * 1e6 / accepted) for k, v in cpu.items()} if accepted else {}
+    # Cores per component while the load ran: who took the CPU the edge could have had.
+    in_load = [s for s in samples if "cpu" in s and first_send <= s["t"] <= last_done]
+    load_cores = {}
+    if len(in_load) >= 2 and in_load[-1]["t"] > in_load[0]["t"]:
+        span = in_load[-1]["t"] - in_load[0]["t"]
+        load_cores = {
+            k: round(v / span, 2) for k, v in cpu_between(in_load[0], in_load[-1]).items()
+        }
     return {
         "backend": args.backend,
         "command": _command_line(args),
@@ -80,6 +88,7 @@ def build_report(
         "other_cpu_cores_during": round(cpu["other"] / e2e_seconds, 2) if e2e_seconds > 0 else None,
         "cpu_seconds": cpu,
         "cpu_us_per_event": per_event_us,
+        "cores_during_load": load_cores,
         "backlog_series": downsample(series, args.series_points),
         "log_problems": scan_logs(stack),
         "profiles": profiles,
@@ -186,6 +195,9 @@ def format_summary(result: dict) -> str:
             f" {run['other_cpu_cores_during']} during,"
             f" reference {run['machine'].get('reference_ms')} ms"
         )
+        if run.get("cores_during_load"):
+            lines.append("    cores during the load: " + ", ".join(
+                f"{k} {v:g}" for k, v in run["cores_during_load"].items() if v))  # fmt: skip
         if run["load_errors"]:
             lines.append(f"    load errors: {run['load_errors']}")
         if "cleanup" in run:
