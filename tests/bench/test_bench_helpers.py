@@ -190,3 +190,12 @@ def test_command_line_names_the_layout_only_where_it_differs_from_the_default():
     assert report._command_line(separate).endswith(
         "--concurrency 32 --no-worker-beat --no-worker-udp"
     )
+
+
+def test_queue_push_bench_counts_every_push(capsys):
+    from bench import queue_push
+
+    assert queue_push.main(["--pushes", "40", "--rounds", "1", "--threads", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "µs CPU per push" in out
+    assert "2 processes × 2 threads" in out
