@@ -151,3 +151,23 @@ def test_a_queue_of_an_earlier_version_keeps_its_rows_counted(tmp_path):
     assert queue.backlog() == 3
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == []
+
+
+def test_a_new_connection_does_not_count_the_queue_again(tmp_path):
+    """The start count scans every queued payload: once per file, not at every connection
+    (threads come and go). count(*) is one step of SQLite's machine, so it is timed: the
+    fastest of 5 against the fastest of 5 plain counts of the same rows."""
+    path = str(tmp_path / "ingest.sqlite3")
+    SqliteQueue(path).push_many([payload(n) for n in range(3000)])
+    conn = sqlite3.connect(path, isolation_level=None)
+
+    def fastest(sql: str) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            conn.execute(sql).fetchall()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    assert fastest(sqlite_queue._ACKED_START) < fastest("SELECT count(*) FROM queue") / 4
+    assert SqliteQueue(path).backlog() == 3000
