@@ -80,7 +80,7 @@ class IngestFirst:
         if self.burst != was:
             log.info("ingest first: %s at %.0f events/s arriving, %d queued",
                      "holding drains" if self.burst else "drains resume", rate or 0, backlog)  # fmt: skip
-        self.hold = backlog < self.max_backlog and (rate is None or self.burst)
+        self.hold = self.burst or (rate is None and backlog < self.max_backlog)
         if self.hold:  # the queue's upkeep while we wait (SQLite: the WAL's checkpoint)
             try:
                 self.queue.tidy()

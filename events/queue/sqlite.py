@@ -4,6 +4,7 @@ import os
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 
 from .payload import Message, QueuedPayload, decode_message
 
@@ -40,6 +41,20 @@ def _run(conn: sqlite3.Connection, sql: str, params=()) -> sqlite3.Cursor:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, LAST_RETRY)
+
+
+@contextmanager
+def _writing(conn: sqlite3.Connection):
+    """A write transaction: the lock first (waited for as `_run` waits, none inside), then
+    all of the block or none of it."""
+    _run(conn, "BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 _SEQ = "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'queue'), 0)"
@@ -105,18 +120,11 @@ class SqliteQueue:
 
     def push_many(self, payloads: list[QueuedPayload]) -> None:
         """One transaction: all or nothing."""
-        conn = self._conn()
-        _run(conn, "BEGIN IMMEDIATE")  # the write lock, or nothing: no busy wait inside
-        try:
+        with _writing(self._conn()) as conn:
             conn.executemany(
                 "INSERT INTO queue (meta, body) VALUES (?, ?)",
                 [(p.encode_meta(), p.body) for p in payloads],
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     def read(self, count: int, visibility_timeout: float) -> list[Message]:
         now = time.time()
@@ -137,16 +145,9 @@ class SqliteQueue:
 
     def _delete(self, sql: str, params=()) -> None:
         """A delete and the count of acknowledged rows, in one transaction."""
-        conn = self._consumer_conn()
-        _run(conn, "BEGIN IMMEDIATE")
-        try:
+        with _writing(self._consumer_conn()) as conn:
             deleted = conn.execute(sql, params).rowcount
             conn.execute("UPDATE queue_acked SET n = n + ?", (deleted,))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     def tidy(self) -> None:
         """A consumer's upkeep while it waits (a drain holding off for a burst): copy what
@@ -171,8 +172,7 @@ class SqliteQueue:
 
     def added(self) -> int:
         """Messages ever pushed: AUTOINCREMENT keeps the highest id, even once deleted."""
-        row = _run(self._conn(), "SELECT seq FROM sqlite_sequence WHERE name = 'queue'").fetchone()
-        return row[0] if row else 0
+        return _run(self._conn(), f"SELECT {_SEQ}").fetchone()[0]
 
     def clear(self) -> None:
         self._delete("DELETE FROM queue")
