@@ -3,6 +3,7 @@ every process (multi-process mode) plus gauges of shared state (queue, spool, he
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import time
@@ -94,10 +95,26 @@ class PipelineCollector:
         yield beats
 
 
+class _Collector(multiprocess.MultiProcessCollector):
+    """Every process's metric files, but a file a process has just created and not yet
+    sized: reading it raised (and the scrape answered 500); it holds nothing counted."""
+
+    def collect(self):
+        files = [f for f in glob.glob(os.path.join(self._path, "*.db")) if _sized(f)]
+        return self.merge(files, accumulate=True)
+
+
+def _sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) >= 8
+    except OSError:  # the process's file went away meanwhile
+        return False
+
+
 def registry() -> CollectorRegistry:
     metrics.ensure()  # METRICS_DIR, and this process's own metrics
     reg = CollectorRegistry()
-    multiprocess.MultiProcessCollector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    _Collector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
     reg.register(PipelineCollector())
     return reg
 
@@ -110,7 +127,7 @@ def counter_totals() -> dict[str, dict[tuple, float]]:
     """Every process's counters added up: metric name -> {label values: value}."""
     metrics.ensure()
     reg = CollectorRegistry()
-    multiprocess.MultiProcessCollector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    _Collector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
     totals: dict[str, dict[tuple, float]] = {}
     for family in reg.collect():
         for sample in family.samples:

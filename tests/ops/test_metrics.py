@@ -201,3 +201,17 @@ def test_metricsserver_serves_every_process_on_its_own_bind(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_metrics_file_not_yet_sized_is_skipped_not_a_500():
+    """A process that has just created its file: the scrape must not fail on it."""
+    from ops import collect
+
+    collect.counter_totals()  # this process's own files exist
+    empty = os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "counter_new-999999.db")
+    open(empty, "wb").close()
+    try:
+        assert isinstance(collect.counter_totals(), dict)
+        assert collect.exposition()
+    finally:
+        os.unlink(empty)
