@@ -123,18 +123,31 @@ def exposition() -> bytes:
     return generate_latest(registry())
 
 
-def counter_totals() -> dict[str, dict[tuple, float]]:
-    """Every process's counters added up: metric name -> {label values: value}."""
+def process_samples():
+    """Every sample of every process's metric files, merged (counters added up)."""
     metrics.ensure()
     reg = CollectorRegistry()
     _Collector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    totals: dict[str, dict[tuple, float]] = {}
     for family in reg.collect():
-        for sample in family.samples:
-            if sample.name.endswith("_total"):
-                labels = tuple(sorted(sample.labels.items()))
-                totals.setdefault(sample.name, {})[labels] = sample.value
+        yield from family.samples
+
+
+def counter_totals() -> dict[str, dict[tuple, float]]:
+    """Every process's counters added up: metric name -> {label values: value}."""
+    totals: dict[str, dict[tuple, float]] = {}
+    for sample in process_samples():
+        if sample.name.endswith("_total"):
+            labels = tuple(sorted(sample.labels.items()))
+            totals.setdefault(sample.name, {})[labels] = sample.value
     return totals
 
 
-__all__ = ["Pipeline", "counter_totals", "exposition", "metrics", "pipeline", "registry"]
+__all__ = [
+    "Pipeline",
+    "counter_totals",
+    "exposition",
+    "metrics",
+    "pipeline",
+    "process_samples",
+    "registry",
+]
