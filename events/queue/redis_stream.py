@@ -51,7 +51,7 @@ class RedisStreamQueue:
 
     def push_many(self, payloads: list[QueuedPayload]) -> None:
         """One round trip. On an error a prefix may be in: harmless, ids are unique."""
-        pipe = self.client.pipeline(transaction=False)
+        pipe = self.client.pipeline(transaction=True)
         for payload in payloads:
             pipe.xadd(self.stream, {"m": payload.encode_meta(), "b": payload.body})
         pipe.execute()
@@ -89,8 +89,11 @@ class RedisStreamQueue:
         return entries
 
     def ack(self, ids: list[str]) -> None:
+        # MULTI/EXEC: a reader killed mid-send must leave its messages claimed (reclaimed
+        # later, deduplicated by event id), never acknowledged yet still in the stream,
+        # where no one reads them again and the backlog and lag count them for ever.
         if ids:
-            pipe = self.client.pipeline(transaction=False)
+            pipe = self.client.pipeline(transaction=True)
             pipe.xack(self.stream, self.group, *ids)
             pipe.xdel(self.stream, *ids)
             pipe.execute()
