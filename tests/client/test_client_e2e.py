@@ -40,15 +40,20 @@ def test_handler_events_are_grouped_over_udp_and_http(live_stack, tmp_path):
 
     for via, project in projects.items():
         issues = {i.title: i for i in Issue.objects.filter(project=project)}
+        # alice's and bob's warnings are one issue, titled by the event that made it: two
+        # worker processes may store the two in either order.
+        template_title = next(
+            (t for t in issues if t in ("user alice not found", "user bob not found")), "none"
+        )
         assert set(issues) == {
             "ValueError: invalid amount '0'",
-            "user alice not found",
+            template_title,
             "gateway timeout after 3000 ms",
         }, via
         chained = issues["ValueError: invalid amount '0'"]
         assert chained.times_seen == 2 and chained.culprit == "__main__ in parse_amount"
         assert chained.level == "error" and chained.first_release == "demo@1.0"
-        template = issues["user alice not found"]
+        template = issues[template_title]
         assert (
             template.times_seen == 2 and template.level == "warning" and template.type == "default"
         )
