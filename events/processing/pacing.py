@@ -3,7 +3,8 @@ off, so that on a small box a burst gets the CPU for the edge and processing cat
 when it is over.
 
 The arrival rate is read from the queue (messages ever pushed), so it does not depend on how
-fast we drain. It is judged over the last half second: a drain already running when a burst
+fast we drain. It is judged over the last half second (or since the last look, when a drain
+was busy with a batch for longer than that): a drain already running when a burst
 begins (lingering on an empty queue) holds off within that, while over a whole second the
 quiet before the burst kept its rate under the threshold for longer. A hold lasts while the
 rate stays above RELEASE_BELOW of the threshold: once drains run, the edge has less CPU and
@@ -28,8 +29,10 @@ from events.queue import get_queue
 log = logging.getLogger(__name__)
 
 SAMPLE_EVERY = 0.25  # seconds between looks at the queue
-WINDOW = 0.6  # the rate is measured over the last half second or so...
-MIN_SPAN = 0.45  # ...and not over less (looks come a little late)
+# The rate is measured since the latest look at least this long ago (about half a second
+# when looks come every quarter; longer when a drain was busy preparing a batch) and not
+# over less.
+MIN_SPAN = 0.45
 RELEASE_BELOW = 0.8  # a hold for a burst ends below this share of the threshold
 
 
@@ -69,7 +72,10 @@ class IngestFirst:
             self.hold = self.burst = False
             return False
         self.samples.append((now, added))
-        while now - self.samples[0][0] > WINDOW:
+        # Keep the latest look old enough to judge by, however long ago: a drain that was
+        # busy preparing a batch for longer than the span must not find its rate unknown
+        # and hold (it did, for half a second after every batch on a slower machine).
+        while len(self.samples) > 1 and now - self.samples[1][0] >= MIN_SPAN:
             self.samples.popleft()
         rate = arrival_rate(self.samples)
         # No rate yet (the first looks after a quiet spell): wait for one rather than read a

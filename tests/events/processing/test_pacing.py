@@ -59,12 +59,23 @@ def test_holds_while_events_arrive_faster_than_the_threshold(ingest_queue):
 
     clock.now += 0.4
     assert pacer.holding() is True  # 20 more within the window
-    clock.now += 1.5  # nothing more arrived for longer than the window: no rate, one more look
-    assert pacer.holding() is True
-    clock.now += 0.25
-    assert pacer.holding() is True  # a quarter second is too short to judge
-    clock.now += 0.25
+    clock.now += 1.5  # nothing more arrived since the last look, 1.5 s ago
     assert pacer.holding() is False
+
+
+def test_a_drain_busy_for_longer_than_the_span_is_not_held_for_it(ingest_queue):
+    """Preparing a batch took 0.6 s and more on a slower machine: the rate since the last
+    look decides. It held for half a second after every batch, for want of a rate."""
+    project, clock = ProjectFactory(), Clock()
+    pacer = pacing.IngestFirst(ingest_queue, above=100, max_backlog=1000, clock=clock)
+    assert looks(pacer, ingest_queue, project, clock, per_look=1, count=3)[-1] is False
+    for _ in range(5):
+        push(ingest_queue, project, 3)
+        clock.now += 0.7  # preparing a batch between two looks
+        assert pacer.holding() is False
+    push(ingest_queue, project, 140)  # a burst is still seen by a busy drain
+    clock.now += 0.7
+    assert pacer.holding() is True
 
 
 def looks(pacer, queue, project, clock, per_look: int, count: int) -> list[bool]:
@@ -177,8 +188,8 @@ def test_a_holding_drain_tidies_the_queue_once_a_look(ingest_queue):
     assert pacer.holding() is True  # between looks: nothing asked
     assert queue.tidied == 2
 
-    clock.now += 1.5  # nothing arrived for a while: one look to learn the rate...
-    assert pacer.holding() is True
-    clock.now += 0.5  # ...then drains run, and acknowledgements do the upkeep
+    clock.now += 1.5  # nothing arrived since: drains run, and acknowledgements do the upkeep
     assert pacer.holding() is False
-    assert queue.tidied == 3
+    clock.now += 0.5
+    assert pacer.holding() is False
+    assert queue.tidied == 2
