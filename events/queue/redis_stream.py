@@ -51,7 +51,7 @@ class RedisStreamQueue:
 
     def push_many(self, payloads: list[QueuedPayload]) -> None:
         """One round trip. On an error a prefix may be in: harmless, ids are unique."""
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self.client.pipeline(transaction=False)
         for payload in payloads:
             pipe.xadd(self.stream, {"m": payload.encode_meta(), "b": payload.body})
         pipe.execute()
