@@ -329,6 +329,7 @@ def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
             messages = _read()
             if messages:
                 writer.submit(messages, *_prepare_all(messages))
+                pacer.worked()
                 empty_since = None
                 continue
             now = time.monotonic()

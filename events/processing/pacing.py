@@ -29,10 +29,11 @@ from events.queue import get_queue
 log = logging.getLogger(__name__)
 
 SAMPLE_EVERY = 0.25  # seconds between looks at the queue
-# The rate is measured since the latest look at least this long ago (about half a second
-# when looks come every quarter; longer when a drain was busy preparing a batch) and not
-# over less.
+# The rate is measured since the latest look at least MIN_SPAN ago: about half a second when
+# looks come every quarter, longer when the drain was busy with a batch since. After a quiet
+# spell, looks older than WINDOW say nothing about now.
 MIN_SPAN = 0.45
+WINDOW = 0.6
 RELEASE_BELOW = 0.8  # a hold for a burst ends below this share of the threshold
 
 
@@ -53,6 +54,11 @@ class IngestFirst:
         self.next_look = float("-inf")
         self.hold = False
         self.burst = False  # holding for a rate above the threshold, not for want of one
+        self.busy = False  # the drain worked on a batch since the last look
+
+    def worked(self) -> None:
+        """The drain read a batch: until the next look, the time is its work, not quiet."""
+        self.busy = True
 
     def holding(self) -> bool:
         """Whether a drain should wait now instead of reading a batch."""
@@ -72,9 +78,13 @@ class IngestFirst:
             self.hold = self.burst = False
             return False
         self.samples.append((now, added))
-        # Keep the latest look old enough to judge by, however long ago: a drain that was
-        # busy preparing a batch for longer than the span must not find its rate unknown
-        # and hold (it did, for half a second after every batch on a slower machine).
+        if not self.busy:  # a quiet spell: the rate is unknown until two recent looks
+            while now - self.samples[0][0] > WINDOW:
+                self.samples.popleft()
+        # A drain busy with a batch for longer than WINDOW keeps the look before it, so it
+        # does not find its rate unknown and hold (it did, for half a second after every
+        # batch on a slower machine).
+        self.busy = False
         while len(self.samples) > 1 and now - self.samples[1][0] >= MIN_SPAN:
             self.samples.popleft()
         rate = arrival_rate(self.samples)

@@ -59,7 +59,11 @@ def test_holds_while_events_arrive_faster_than_the_threshold(ingest_queue):
 
     clock.now += 0.4
     assert pacer.holding() is True  # 20 more within the window
-    clock.now += 1.5  # nothing more arrived since the last look, 1.5 s ago
+    clock.now += 1.5  # a quiet spell, longer than the window: no rate, one more look
+    assert pacer.holding() is True
+    clock.now += 0.25
+    assert pacer.holding() is True  # a quarter second is too short to judge
+    clock.now += 0.25
     assert pacer.holding() is False
 
 
@@ -71,11 +75,17 @@ def test_a_drain_busy_for_longer_than_the_span_is_not_held_for_it(ingest_queue):
     assert looks(pacer, ingest_queue, project, clock, per_look=1, count=3)[-1] is False
     for _ in range(5):
         push(ingest_queue, project, 3)
+        pacer.worked()
         clock.now += 0.7  # preparing a batch between two looks
         assert pacer.holding() is False
     push(ingest_queue, project, 140)  # a burst is still seen by a busy drain
+    pacer.worked()
     clock.now += 0.7
     assert pacer.holding() is True
+    clock.now += 3  # the burst ends; a drain after a quiet spell first learns the rate
+    assert pacer.holding() is True
+    clock.now += 0.5
+    assert pacer.holding() is False
 
 
 def looks(pacer, queue, project, clock, per_look: int, count: int) -> list[bool]:
@@ -188,8 +198,34 @@ def test_a_holding_drain_tidies_the_queue_once_a_look(ingest_queue):
     assert pacer.holding() is True  # between looks: nothing asked
     assert queue.tidied == 2
 
-    clock.now += 1.5  # nothing arrived since: drains run, and acknowledgements do the upkeep
+    clock.now += 1.5  # nothing arrived for a while: one look to learn the rate...
+    assert pacer.holding() is True
+    clock.now += 0.5  # ...then drains run, and acknowledgements do the upkeep
     assert pacer.holding() is False
-    clock.now += 0.5
-    assert pacer.holding() is False
-    assert queue.tidied == 2
+    assert queue.tidied == 3
+
+
+@pytest.mark.django_db(transaction=True)  # the drain's writer thread has a connection of its own
+def test_a_drain_whose_batches_take_longer_than_the_window_does_not_hold_between_them(
+    ingest_queue, settings, monkeypatch
+):
+    """Through drain.drain: each batch takes 0.7 s of the pacer's clock to prepare, and the
+    drain tells the pacer so; it held half a second after each one when it did not."""
+    settings.INGEST_BATCH_SIZE = 2
+    project, clock = ProjectFactory(), Clock()
+    pacer = pacing.IngestFirst(ingest_queue, above=1000, max_backlog=10_000, clock=clock)
+    assert looks(pacer, ingest_queue, project, clock, 0, 3)[-1] is False  # a known, quiet rate
+    push(ingest_queue, project, 6)
+    monkeypatch.setattr(pacing, "ingest_first", lambda: pacer)
+    prepare_all = drain._prepare_all
+
+    def slow_prepare(messages):
+        clock.now += 0.7
+        return prepare_all(messages)
+
+    holds = []
+    monkeypatch.setattr(drain, "_prepare_all", slow_prepare)
+    monkeypatch.setattr(drain.time, "sleep", lambda s: holds.append(s) or None)
+    assert drain.drain(time_budget=30, linger=0.0) is False
+    assert Event.objects.filter(project=project).count() == 6
+    assert drain.HOLD_POLL not in holds  # never waited for a rate between batches
