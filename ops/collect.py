@@ -111,10 +111,16 @@ def _sized(path: str) -> bool:
         return False
 
 
-def registry() -> CollectorRegistry:
-    metrics.ensure()  # METRICS_DIR, and this process's own metrics
+def _process_registry() -> CollectorRegistry:
+    """Every process's metric files (METRICS_DIR), and this process's own metrics."""
+    metrics.ensure()
     reg = CollectorRegistry()
     _Collector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    return reg
+
+
+def registry() -> CollectorRegistry:
+    reg = _process_registry()
     reg.register(PipelineCollector())
     return reg
 
@@ -125,10 +131,7 @@ def exposition() -> bytes:
 
 def process_samples():
     """Every sample of every process's metric files, merged (counters added up)."""
-    metrics.ensure()
-    reg = CollectorRegistry()
-    _Collector(reg, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    for family in reg.collect():
+    for family in _process_registry().collect():
         yield from family.samples
 
 

@@ -78,12 +78,13 @@ class IngestFirst:
             self.hold = self.burst = False
             return False
         self.samples.append((now, added))
-        if not self.busy:  # a quiet spell: the rate is unknown until two recent looks
-            while now - self.samples[0][0] > WINDOW:
-                self.samples.popleft()
         # A drain busy with a batch for longer than WINDOW keeps the look before it, so it
         # does not find its rate unknown and hold (it did, for half a second after every
-        # batch on a slower machine).
+        # batch on a slower machine). After a quiet spell the rate is unknown until two
+        # recent looks.
+        if not self.busy:
+            while now - self.samples[0][0] > WINDOW:
+                self.samples.popleft()
         self.busy = False
         while len(self.samples) > 1 and now - self.samples[1][0] >= MIN_SPAN:
             self.samples.popleft()
