@@ -65,6 +65,37 @@ def test_the_edge_checkpoints_once_the_wal_is_very_large(tmp_path, monkeypatch):
     assert wal_pages(path) < 300
 
 
+def test_tidy_starts_the_wal_over_although_writers_keep_writing(tmp_path):
+    """In a burst the edge commits all the time, so a passive checkpoint never catches up
+    and the WAL only grew (340 MB for 20,000 events, every page new to the file system).
+    tidy's restart waits out the writer in its way, copies what it wrote, and the next
+    push starts the WAL from its beginning."""
+    path = str(tmp_path / "ingest.sqlite3")
+    queue = SqliteQueue(path)
+    for n in range(50):
+        queue.push(payload(n))
+    committing = threading.Event()
+
+    def writer():  # a push that commits while the checkpoint runs
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO queue (meta, body) VALUES (?, ?)", (b"{}", os.urandom(3300)))
+        committing.set()
+        time.sleep(0.005)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    committing.wait()
+    queue.tidy()
+    thread.join()
+    queue.push(payload(99))
+    frames = sqlite3.connect(path).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+    assert frames < 10  # the last push alone: the WAL was started over
+    assert queue.backlog() == 52
+
+
 def hold_write_lock(path, seconds: float) -> threading.Thread:
     """Another connection in a write transaction for `seconds`, as a busy writer would be."""
     ready = threading.Event()
