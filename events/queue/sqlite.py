@@ -162,8 +162,8 @@ class SqliteQueue:
         the edge wrote back into the file, so that its connections never have to, and start
         the WAL over. The passive pass copies the bulk without blocking anyone; the restart
         holds the edge's pushes only for what arrived meanwhile."""
-        conn = self._consumer_conn()
         try:
+            conn = self._consumer_conn()
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
             try:

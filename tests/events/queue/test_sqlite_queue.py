@@ -74,35 +74,25 @@ def test_tidy_starts_the_wal_over_although_writers_keep_writing(tmp_path):
     queue = SqliteQueue(path)
     for n in range(50):
         queue.push(payload(n))
-    committing = threading.Event()
-
-    def writer():  # a push that commits while the checkpoint runs
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO queue (meta, body) VALUES (?, ?)", (b"{}", os.urandom(3300)))
-        committing.set()
-        time.sleep(0.005)
-        conn.execute("COMMIT")
-        conn.close()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    committing.wait()
+    holder = hold_write_lock(path, 0.005, row=(b"{}", os.urandom(3300)))  # commits meanwhile
     queue.tidy()
-    thread.join()
+    holder.join()
     queue.push(payload(99))
     frames = sqlite3.connect(path).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
     assert frames < 10  # the last push alone: the WAL was started over
     assert queue.backlog() == 52
 
 
-def hold_write_lock(path, seconds: float) -> threading.Thread:
-    """Another connection in a write transaction for `seconds`, as a busy writer would be."""
+def hold_write_lock(path, seconds: float, row: tuple | None = None) -> threading.Thread:
+    """Another connection in a write transaction for `seconds`, as a busy writer would be
+    (inserting `row`, a (meta, body) pair, when given)."""
     ready = threading.Event()
 
     def hold():
         conn = sqlite3.connect(path, isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
+        if row is not None:
+            conn.execute("INSERT INTO queue (meta, body) VALUES (?, ?)", row)
         ready.set()
         time.sleep(seconds)
         conn.execute("COMMIT")
