@@ -6,7 +6,7 @@ out of the SQL text on every call (~18 ms for a 500-event batch). Elsewhere (SQL
 multi-row VALUES in chunks, and executemany.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 import psycopg
@@ -26,10 +26,22 @@ def greatest_least() -> tuple[str, str]:
     return ("GREATEST", "LEAST") if is_postgres() else ("MAX", "MIN")
 
 
+@cache
+def _stored_in_utc() -> bool:
+    # SQLite keeps datetimes as naive text in the connection's zone: UTC unless DATABASES
+    # names another TIME_ZONE.
+    return connection.timezone is UTC
+
+
 def db_datetime(value: datetime):
-    # PostgreSQL takes aware datetimes as they are; asking `connection.ops` each time costs an
-    # asgiref Local lookup, ~10 per event.
-    return value if is_postgres() else connection.ops.adapt_datetimefield_value(value)
+    # PostgreSQL takes aware datetimes as they are. Elsewhere the text Django's
+    # adapt_datetimefield_value writes; for UTC values written here, without asking
+    # `connection.ops` (an asgiref Local lookup, ~4.5 µs a call, ~10 calls per event).
+    if is_postgres():
+        return value
+    if value.tzinfo is UTC and _stored_in_utc():
+        return value.replace(tzinfo=None).isoformat(" ")
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def as_json(value) -> str:

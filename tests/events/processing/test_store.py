@@ -3,14 +3,14 @@
 import json
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import connection, transaction
 
 from events import fields, signals
 from events.models import Event, FailedPayload, Issue, IssueHourlyCount, IssueTag
-from events.processing import drain, prepare, store
+from events.processing import bulk, drain, prepare, store
 from events.queue import QueuedPayload
 from events.wire.event_json import MAX_JSON_DEPTH, parse_event_json
 from tests.support.factories import ProjectFactory
@@ -489,3 +489,16 @@ def test_a_drain_lingers_so_an_event_pushed_just_after_it_emptied_the_queue_is_s
     assert drain.drain(time_budget=30, linger=0.6) is False
     assert reads[:2] == [0, 1]  # the read after the empty one, within the linger, took it
     assert Event.objects.filter(project=project, event_id=late["event_id"]).exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 12, 7, 17, 3, 33, 567517, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds: no ".000000"
+        datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_write_path_datetimes_are_what_django_would_write(value):
+    expected = value if bulk.is_postgres() else connection.ops.adapt_datetimefield_value(value)
+    assert bulk.db_datetime(value) == expected
