@@ -19,6 +19,11 @@ INGEST_MAX_BACKLOG = env.int("INGEST_MAX_BACKLOG", default=50_000)
 # ./run.sh's one-worker default layout sets 2,500.
 INGEST_FIRST_ABOVE = env.int("INGEST_FIRST_ABOVE", default=0)
 INGEST_FIRST_MAX_BACKLOG = env.int("INGEST_FIRST_MAX_BACKLOG", default=INGEST_MAX_BACKLOG // 2)
+# Gathering (events/processing/pacing.py): after a read that emptied the queue of at least
+# INGEST_GATHER_LEAST messages, the next read waits until this many seconds after it, so that
+# under a steady flow batches fill up instead of costing their fixed part per few events.
+INGEST_GATHER_SECONDS = env.float("INGEST_GATHER_SECONDS", default=0.5)
+INGEST_GATHER_LEAST = env.int("INGEST_GATHER_LEAST", default=20)
 # Payloads kept on local disk while the queue is unreachable; past this, 429.
 INGEST_MAX_SPOOL = env.int("INGEST_MAX_SPOOL", default=100_000)
 # Each accepted payload asks a worker to drain; off, draining waits for beat (every 2 s).

@@ -314,11 +314,12 @@ def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
     On an empty queue it looks again for `linger` seconds before it ends: the edge asks for
     at most one drain per process per half second, so an event pushed just after the last
     read would otherwise wait for beat's safety-net drain. While a burst arrives faster than
-    INGEST_FIRST_ABOVE, it waits instead of reading (events/processing/pacing.py)."""
+    INGEST_FIRST_ABOVE, it waits instead of reading, and under a steady flow it lets the
+    next batch fill up (events/processing/pacing.py)."""
     deadline = time.monotonic() + time_budget
     empty_since = None
     writer = _Writer()
-    pacer = pacing.ingest_first()
+    pacer, gather = pacing.ingest_first(), pacing.gather()
     try:
         while time.monotonic() < deadline:
             heartbeat.beat("worker")
@@ -326,7 +327,12 @@ def drain(time_budget: float = 10.0, linger: float = DRAIN_LINGER) -> bool:
             if pacer.holding():  # a burst is arriving: the edge first, this batch after it
                 time.sleep(HOLD_POLL)
                 continue
+            if (wait := gather.wait()) > 0:  # a steady flow: let the next batch fill up
+                time.sleep(min(wait, HOLD_POLL))
+                continue
+            started = time.monotonic()
             messages = _read()
+            gather.read(len(messages), started)
             if messages:
                 writer.submit(messages, *_prepare_all(messages))
                 pacer.worked()

@@ -229,3 +229,50 @@ def test_a_drain_whose_batches_take_longer_than_the_window_does_not_hold_between
     assert drain.drain(time_budget=30, linger=0.0) is False
     assert Event.objects.filter(project=project).count() == 6
     assert drain.HOLD_POLL not in holds  # never waited for a rate between batches
+
+
+def test_gather_waits_only_after_a_read_that_emptied_the_queue_of_a_flow():
+    clock = Clock()
+    gather = pacing.Gather(seconds=0.5, least=20, batch=500, clock=clock)
+    assert gather.wait() == 0
+    gather.read(19, clock.now)  # a trickle: read it as it comes
+    assert gather.wait() == 0
+    gather.read(500, clock.now)  # a full batch: more is waiting
+    assert gather.wait() == 0
+    started = clock.now
+    gather.read(85, started)
+    clock.now += 0.2  # preparing the batch
+    assert gather.wait() == pytest.approx(0.3)
+    clock.now = started + 0.5
+    assert gather.wait() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("first", "batch", "gathered"),
+    [(30, 500, True), (10, 500, False), (30, 30, False)],
+    ids=["a flow: the next read waits", "a trickle: read at once", "a full batch: read at once"],
+)
+def test_a_drain_lets_the_next_batch_of_a_flow_fill_up(
+    ingest_queue, settings, monkeypatch, first, batch, gathered
+):
+    settings.INGEST_GATHER_SECONDS, settings.INGEST_GATHER_LEAST = 0.5, 20
+    settings.INGEST_BATCH_SIZE = batch
+    project, reads, read = ProjectFactory(), [], drain._read
+
+    def timed_read():
+        started = time.monotonic()
+        messages = read()
+        reads.append((started, len(messages)))
+        if len(reads) == 1:
+            push(ingest_queue, project, 5)  # arrives while the first batch is prepared
+        return messages
+
+    monkeypatch.setattr(drain, "_read", timed_read)
+    push(ingest_queue, project, first)
+    assert drain.drain(time_budget=5, linger=0.3) is False
+    batches = [(started, n) for started, n in reads if n]
+    assert [n for _started, n in batches] == [first, 5]
+    waited = batches[1][0] - batches[0][0]
+    assert waited >= 0.5 if gathered else waited < 0.25
+    assert Event.objects.filter(project=project).count() == first + 5
