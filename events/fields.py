@@ -35,7 +35,10 @@ def dumps(value) -> bytes:
 
 
 def pack(value) -> bytes:
-    return _compressor().compress(dumps(value))
+    # zstandard's compress() returns bytes that keep the buffer it allocated for the worst
+    # case, the input's size: ~13 KB held for 3.5 KB. A copy of the exact size (~0.3 µs) is
+    # what a batch of prepared events keeps in the worker (bench/README.md).
+    return bytes(memoryview(_compressor().compress(dumps(value))))
 
 
 def unpack(value):
