@@ -3,7 +3,12 @@
 PostgreSQL gets one array parameter per column and `unnest(..)`: a dozen parameters
 whatever the row count, where a multi-row VALUES list has thousands, which psycopg parses
 out of the SQL text on every call (~18 ms for a 500-event batch). Elsewhere (SQLite):
-multi-row VALUES in chunks, and executemany.
+multi-row VALUES in chunks of a few fixed sizes, and executemany.
+
+Why fixed sizes: the sqlite3 module keeps the last 128 statements each connection prepared,
+and a statement of n rows is n rows' worth of program (~80 KB at 300 rows of 12 columns).
+With one statement per batch size, batches of every size between 20 and 500 held ~40 MB
+more in a worker process than batches of one size (bench/README.md).
 """
 
 from datetime import UTC, datetime
@@ -14,7 +19,7 @@ from django.db import connection
 
 from events import fields
 
-INSERT_CHUNK = 500
+INSERT_CHUNK = 256  # the largest chunk; the others are its halves, down to 1 row
 
 
 @cache
@@ -85,13 +90,23 @@ def insert(table: str, columns: dict[str, str], rows: list[tuple], tail: str) ->
     marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     returned = []
     with connection.cursor() as cur:
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
+        for chunk in _chunks(rows):
             sql = f"INSERT INTO {table} ({names}) VALUES " + ", ".join([marks] * len(chunk))
             cur.execute(sql + " " + tail, [value for row in chunk for value in row])
             if "RETURNING" in tail:
                 returned.extend(cur.fetchall())
     return returned
+
+
+def _chunks(rows: list) -> list[list]:
+    """`rows` in runs of INSERT_CHUNK, then of halves of it: at most 9 sizes in all."""
+    chunks, start, size = [], 0, INSERT_CHUNK
+    while start < len(rows):
+        while size > len(rows) - start:
+            size //= 2
+        chunks.append(rows[start : start + size])
+        start += size
+    return chunks
 
 
 def update_by_id(table: str, columns: dict[str, str], rows: list[tuple]) -> None:

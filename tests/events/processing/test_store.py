@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from events import fields, signals
 from events.models import Event, FailedPayload, Issue, IssueHourlyCount, IssueTag
@@ -519,3 +520,40 @@ def test_packed_events_hold_no_more_memory_than_their_bytes():
     assert len(fields.dumps(event)) > 4 * len(kept[0])
     assert held < 2 * sum(len(k) for k in kept)
     assert fields.unpack(kept[7]) == {**event, "n": 7}
+
+
+def test_sqlite_inserts_come_in_a_few_statement_sizes():
+    """The sqlite3 module keeps 128 prepared statements per connection, each as big as its
+    rows: one statement per batch size held ~40 MB in a worker."""
+    for n in (0, 1, 255, 256, 257, 500, 1000):
+        rows = list(range(n))
+        assert [r for chunk in bulk._chunks(rows) for r in chunk] == rows
+    sizes = {len(chunk) for n in range(1, 600) for chunk in bulk._chunks(list(range(n)))}
+    assert sizes == {1, 2, 4, 8, 16, 32, 64, 128, 256}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL binds arrays: one statement")
+def test_inserts_of_every_batch_size_prepare_at_most_nine_statements():
+    with connection.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE bulk_probe (n integer, label text)")
+    columns = {"n": "bigint", "label": "text"}
+    with CaptureQueriesContext(connection) as queries:
+        for size in range(1, 301):
+            rows = [(i, f"row {i}") for i in range(size)]
+            returned = bulk.insert("bulk_probe", columns, rows, "RETURNING n")
+            assert sorted(n for (n,) in returned) == list(range(size))
+    # The captured SQL has its values filled in: a statement's shape is its count of rows.
+    assert {q["sql"].count("'row ") for q in queries.captured_queries} <= {
+        1,
+        2,
+        4,
+        8,
+        16,
+        32,
+        64,
+        128,
+        256,
+    }
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM bulk_probe")
+        assert cur.fetchone()[0] == sum(range(1, 301))
