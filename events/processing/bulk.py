@@ -6,9 +6,9 @@ out of the SQL text on every call (~18 ms for a 500-event batch). Elsewhere (SQL
 multi-row VALUES in chunks of a few fixed sizes, and executemany.
 
 Why fixed sizes: the sqlite3 module keeps the last 128 statements each connection prepared,
-and a statement of n rows is n rows' worth of program (~80 KB at 300 rows of 12 columns).
-With one statement per batch size, batches of every size between 20 and 500 held ~40 MB
-more in a worker process than batches of one size (bench/README.md).
+and a statement of n rows is n rows' worth of program. With one statement per batch size,
+batches of every size between 20 and 500 held ~40 MB more in a worker process than batches
+of one size (bench/README.md).
 """
 
 from datetime import UTC, datetime
