@@ -211,14 +211,6 @@ def _hour(value: datetime) -> datetime:
 
 def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
     greatest, least = bulk.greatest_least()
-    texts: dict[datetime, object] = {}  # the database's form of each time, made once
-
-    def db(value: datetime):
-        text = texts.get(value)
-        if text is None:
-            text = texts[value] = _dt(value)
-        return text
-
     tag_counts: dict[tuple, list] = {}
     hour_counts: dict[tuple, list] = {}
     for ev, issue_id in stored:
@@ -228,12 +220,14 @@ def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
             entry[1] = min(entry[1], ev.timestamp)
             entry[2] = max(entry[2], ev.timestamp)
         hour_counts.setdefault((issue_id, _hour(ev.timestamp)), [ev.project_id, 0])[1] += 1
+    # Each time in the database's form once, not once per tag row (~3 µs a conversion).
+    db = {t: _dt(t) for ev, _i in stored for t in (ev.timestamp, _hour(ev.timestamp))}
     table = IssueTag._meta.db_table
     bulk.insert(
         table,
         {"issue_id": "bigint", "key": "text", "value": "text", "count": "bigint",
          "first_seen": "timestamptz", "last_seen": "timestamptz"},
-        [(*k, n, db(first), db(last)) for k, (n, first, last) in sorted(tag_counts.items())],
+        [(*k, n, db[first], db[last]) for k, (n, first, last) in sorted(tag_counts.items())],
         f"ON CONFLICT (issue_id, key, value) DO UPDATE SET count = {table}.count + excluded.count,"
         f" first_seen = {least}({table}.first_seen, excluded.first_seen),"
         f" last_seen = {greatest}({table}.last_seen, excluded.last_seen)",
@@ -241,7 +235,7 @@ def _count_tags_and_hours(stored: list[tuple[PreparedEvent, int]]) -> None:
     table = IssueHourlyCount._meta.db_table
     bulk.insert(
         table, {"issue_id": "bigint", "hour": "timestamptz", "project_id": "bigint", "count": "bigint"},
-        [(k[0], db(k[1]), p, n) for k, (p, n) in sorted(hour_counts.items())],
+        [(k[0], db[k[1]], p, n) for k, (p, n) in sorted(hour_counts.items())],
         f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {table}.count + excluded.count",
     )  # fmt: skip
 
