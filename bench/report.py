@@ -70,10 +70,12 @@ def build_report(
         load_cores = {
             k: round(v / span, 2) for k, v in cpu_between(in_load[0], in_load[-1]).items()
         }
+    probe = getattr(sampler, "probe", None)
     return {
         "backend": args.backend,
         "command": _command_line(args),
         "machine": {**machine_info(), **server_versions(stack)},
+        "speed_during_load": probe.summary() if probe else None,
         "figures": figures,
         "accepted": accepted,
         "stored": stored,
@@ -193,7 +195,7 @@ def format_summary(result: dict) -> str:
             f" lost {f['events_lost']}, issues {f['issues']}, status {run['status']},"
             f" outside load {run['background_cpu_cores']} cores before,"
             f" {run['other_cpu_cores_during']} during,"
-            f" reference {run['machine'].get('reference_ms')} ms"
+            f" reference {run['machine'].get('reference_ms')} ms" + _probe_text(run)
         )
         if run.get("cores_during_load"):
             lines.append("    cores during the load: " + ", ".join(
@@ -247,3 +249,11 @@ def _uncommitted(paths: list[str]) -> str:
         return ""
     more = f" and {len(paths) - 4} more" if len(paths) > 4 else ""
     return f" + uncommitted changes to {', '.join(paths[:4])}{more}"
+
+
+def _probe_text(run: dict) -> str:
+    speed = run.get("speed_during_load")
+    if not speed:
+        return ""
+    return (f", during the load {speed['median_ms']} ms"
+            f" ({speed['p10_ms']}-{speed['p90_ms']}, {speed['samples']} probes)")  # fmt: skip

@@ -47,7 +47,7 @@ from bench.processes import (  # noqa: E402
     start_stack,
     teardown_backend,
 )
-from bench.procfs import cpu_between  # noqa: E402
+from bench.procfs import SpeedProbe, cpu_between  # noqa: E402
 from bench.report import build_report, combine, format_summary  # noqa: E402
 
 LOADGEN = ROOT / "bench" / "loadgen.py"
@@ -139,6 +139,7 @@ def measure(stack: Stack, dsn: str, args) -> dict:
            "--max-seconds", str(args.max_seconds), "--json-out", str(out_json)]  # fmt: skip
     if args.rate:
         cmd += ["--rate", str(args.rate)]
+    sampler.probe = SpeedProbe()
     loadgen = stack.start("loadgen", cmd)
     profilers = start_profilers(stack) if args.profile else []
 
@@ -146,6 +147,7 @@ def measure(stack: Stack, dsn: str, args) -> dict:
     while loadgen.popen.poll() is None:
         n = len(sampler.samples)
         sampler.sample(memory=n % 2 == 0, backlog=n % 4 == 0)
+        sampler.probe.maybe()
         if cleaner:
             cleaner.mark()
         time.sleep(0.25)

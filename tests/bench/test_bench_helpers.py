@@ -199,3 +199,23 @@ def test_queue_push_bench_counts_every_push(capsys):
     out = capsys.readouterr().out
     assert "µs CPU per push" in out
     assert "2 processes × 2 threads" in out
+
+
+def test_speed_probe_runs_on_its_period_and_reports_in_reference_units(monkeypatch):
+    from bench import procfs
+
+    clock = [100.0]
+    monkeypatch.setattr(procfs.time, "monotonic", lambda: clock[0])
+    probe = procfs.SpeedProbe(period=1.0)
+    assert probe.summary() is None
+    for step in (0.0, 0.25, 0.5, 1.0, 1.1, 2.5):  # due at 100, 101 and 102.5
+        clock[0] = 100.0 + step
+        probe.maybe()
+    assert len(probe.samples) == 3
+    # A slice of the reference workload, scaled to reference_ms's 200 rounds: comparable
+    # with it (the same work, so within a factor that noise alone does not reach).
+    reference = procfs.reference_ms()
+    summary = probe.summary()
+    assert summary["samples"] == 3
+    assert summary["p10_ms"] <= summary["median_ms"] <= summary["p90_ms"]
+    assert reference / 3 < summary["median_ms"] < reference * 3
