@@ -202,19 +202,19 @@ def _trim_pass(event: dict, lim: Limits, marks: list) -> int:
         marks.append(".".join(map(str, reversed(keys[: len(keys) - 1]))) if len(keys) > 1 else "")
 
     # Iterative, so hostile nesting cannot exhaust the interpreter stack and no call per node.
-    # An entry: (node, depth, free, parent node, key in parent, parent entry).
-    stack = [(event, 0, False, None, None, None)]
+    # An entry: (node, room, free, parent node, key in parent, parent entry); room is how many
+    # more levels may nest below the node (negative: too deep).
+    stack = [(event, struct_depth, False, None, None, None)]
     pop, push = stack.pop, stack.append
     while stack:
         entry = pop()
-        node, depth, free, parent, key, _ = entry
-        if depth > (free_depth if free else struct_depth):
+        node, room, free, parent, key, _ = entry
+        if room < 0:
             mark(entry)
             parent[key] = text = bounded_dump(node, max_string)
             chars += len(text)
             continue
-        is_dict = type(node) is dict
-        if is_dict:
+        if type(node) is dict:
             if len(node) > max_vars and id(node) not in exempt:
                 mark(entry)
                 for k in list(islice(node, max_vars, None)):
@@ -235,32 +235,42 @@ def _trim_pass(event: dict, lim: Limits, marks: list) -> int:
                 entry = (node, *entry[1:])
                 key_chars = len(node) * max_short
             chars += key_chars
-        elif len(node) > max_list and id(node) not in exempt:
-            mark(entry)
-            del node[max_list:]
+            items = node.items()
+        else:
+            if len(node) > max_list and id(node) not in exempt:
+                mark(entry)
+                del node[max_list:]
+            items = enumerate(node)
         nodes += len(node) + 1
-        for k, v in node.items() if is_dict else enumerate(node):
+        below = room - 1
+        for k, v in items:
             t = type(v)
             if t is str:
                 n = len(v)
+                chars += n
                 if n > max_string:
                     node[k] = _cut(v, max_string)
                     mark(entry, k)
-                chars += n
             elif t is dict or t is list or t is tuple:
                 if t is tuple:
                     node[k] = v = list(v)
-                enter = not free and k in _FREEFORM
-                child_depth, child_free = (0, True) if enter else (depth + 1, free)
-                # Lists of plain strings (source lines, reprs) are checked in C, not walked.
+                if free or k not in _FREEFORM:
+                    child = (v, below, free, node, k, entry)
+                else:
+                    child = (v, free_depth, True, node, k, entry)
+                # Lists of plain strings (source lines, reprs) are checked in C, not walked:
+                # joined, a short total means short items.
                 if type(v) is list and v and type(v[0]) is str and len(v) <= max_list:
-                    if child_depth <= (free_depth if child_free else struct_depth):
-                        total = _plain_strings(v, max_string)
-                        if total is not None:
+                    if child[1] >= 0:
+                        try:
+                            total = len("".join(v))
+                        except TypeError:
+                            total = -1
+                        if 0 <= total and (total <= max_string or max(map(len, v)) <= max_string):
                             chars += total
                             nodes += len(v) + 1
                             continue
-                push((v, child_depth, child_free, node, k, entry))
+                push(child)
             elif t is float or t is bool or v is None or (t is int and -_INT64 <= v < _INT64):
                 pass
             elif t is int and v.bit_length() <= 13000:  # json.dumps refuses ~4300+ digits
@@ -271,15 +281,6 @@ def _trim_pass(event: dict, lim: Limits, marks: list) -> int:
     # UTF-8 or JSON escaping takes at most 6 bytes per code point; 32 bytes cover punctuation
     # and any number below 2**63.
     return 6 * chars + 32 * nodes
-
-
-def _plain_strings(items: list, max_string: int) -> int | None:
-    """Total length of a list of strings none longer than ``max_string``, else None."""
-    try:
-        total = len("".join(items))
-    except TypeError:
-        return None
-    return total if total <= max_string or max(map(len, items)) <= max_string else None
 
 
 def _rekey(node: dict, max_short: int, mark) -> dict:
