@@ -88,11 +88,12 @@ def reference_ms() -> float:
 class SpeedProbe:
     """The reference workload in small slices while the stack runs, in the same units as
     reference_ms. The figure at rest is the best of five on a quiet machine; within one
-    sitting the machine's speed changed ~1.7x between runs without any process of ours or
-    anyone's in /proc to show for it (bench/README.md), so a run is judged by the speed it
-    had. CPU time of this thread only: time spent waiting for a core is left out."""
+    sitting the machine's speed changed ~1.55x between runs (reference 25 against 39 ms)
+    without any process in /proc to show for it (bench/README.md), so a run is judged by
+    the speed it had. CPU time of this thread only: time spent waiting for a core is left
+    out."""
 
-    LOOPS = 10  # ~1 ms of CPU, every PERIOD seconds: ~0.1 % of a core
+    LOOPS = 10  # ~1 ms of CPU, once a `period`: ~0.1 % of a core
 
     def __init__(self, period: float = 1.0):
         self.period, self.samples, self._next = period, [], 0.0
