@@ -82,7 +82,7 @@ def _prepare(body: bytes) -> None:
         orjson.loads(_event_bytes(body)), received=RECEIVED, trusted=True
     )
     event = enrich.run(event, 0)  # nothing registered here: what other platforms pay
-    event = trim.trim_event(scrub.scrub_event(event))
+    event = trim.trim_event(event, survey=scrub.scrub_and_survey(event))
     grouping.compute_grouping(event)
     titles.event_title(event), titles.event_culprit(event), titles.event_metadata(event)
     tags.event_tags(event)
@@ -115,6 +115,11 @@ STAGES: dict[str, tuple[str, object]] = {
     ),
     "worker: scrub": ("event", scrub.scrub_event),
     "worker: trim": ("event", trim.trim_event),
+    # As prepare runs them: trim skips what scrubbing's survey vouches for.
+    "worker: scrub + trim, surveyed": (
+        "event",
+        lambda e: trim.trim_event(e, survey=scrub.scrub_and_survey(e)),
+    ),
     "worker: grouping": ("event", grouping.compute_grouping),
     "worker: titles": ("event", _titles),
     "worker: tags": ("event", tags.event_tags),

@@ -123,7 +123,8 @@ def prepare(
         if reason:
             raise Filtered(reason)
     event = enrich.run(event, payload.project_id)  # e.g. source maps (other apps' steps)
-    event = trim.trim_event(scrub.scrub_event(event))
+    survey = scrub.scrub_and_survey(event)  # secrets first: trim may cut or flatten them
+    event = trim.trim_event(event, survey=survey)
     grouped = grouping.compute_grouping(event)
     return PreparedEvent(
         project_id=payload.project_id,

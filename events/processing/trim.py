@@ -17,12 +17,18 @@
   url/method), unknown top-level keys; then re-trim with halved limits; last, every top-level
   container.  Fits any budget above a few KB.
 * at most 100 marks of at most 200 chars; beyond that, list indexes collapse to "*".
+
+With a ``survey`` from scrub.scrub_and_survey, the containers scrubbing walked are not walked
+again when their survey shows them within every limit: for JSON-typed events (normalize's
+output), where no tuple or other type needs converting.
 """
 
 import json
 import re
 from dataclasses import dataclass, fields, replace
 from itertools import islice
+
+from . import scrub
 
 ELLIPSIS = "…"
 _SHORT_FIELDS = ("transaction", "release", "dist", "environment", "server_name", "logger",
@@ -183,15 +189,29 @@ def _structure(event: dict, lim: Limits, marks: list) -> set[int]:
     return exempt
 
 
-def _trim_pass(event: dict, lim: Limits, marks: list) -> int:
+def _vouched(survey: scrub.Survey | None, lim: Limits) -> dict | None:
+    """The subtrees a survey shows within ``lim`` (all or none), or None."""
+    if survey is None or not (
+        survey.longest_text <= lim.max_string
+        and survey.largest_dict <= lim.max_vars
+        and survey.largest_list <= lim.max_list
+        and scrub.KEY_MAX <= lim.max_short
+    ):
+        return None
+    return survey.subtrees
+
+
+def _trim_pass(event: dict, lim: Limits, marks: list, survey: scrub.Survey | None = None) -> int:
     """Trim once with ``lim``; returns an upper bound of the event's JSON size in bytes."""
     exempt = _structure(event, lim, marks)
+    vouched = _vouched(survey, lim)
     max_string, max_short, max_vars, max_list, free_depth = (
         max(n, 0)
         for n in (lim.max_string, lim.max_short, lim.max_vars, lim.max_list, lim.max_depth)
     )
     struct_depth = free_depth + _STRUCT_SLACK
-    chars = nodes = 0
+    # What the survey vouches for is counted once here, whether or not the walk reaches it.
+    chars, nodes = (survey.chars, survey.entries) if vouched is not None else (0, 0)
 
     def mark(entry, *tail) -> None:
         # Entries link to their parent entry, so paths are only built for the rare mark.
@@ -258,6 +278,10 @@ def _trim_pass(event: dict, lim: Limits, marks: list) -> int:
                     child = (v, below, free, node, k, entry)
                 else:
                     child = (v, free_depth, True, node, k, entry)
+                if vouched is not None:
+                    seen = vouched.get(id(v))
+                    if seen is not None and seen[0] is v and seen[1] <= child[1] + 1:
+                        continue  # scrubbing walked it: within every limit, and deep enough
                 # Lists of plain strings (source lines, reprs) are checked in C, not walked:
                 # joined, a short total means short items.
                 if type(v) is list and v and type(v[0]) is str and len(v) <= max_list:
@@ -347,13 +371,16 @@ def _shrink(event: dict, limits: Limits, marks: list, fits) -> None:
 _DEFAULT_LIMITS = Limits()
 
 
-def trim_event(event: dict, limits: Limits = _DEFAULT_LIMITS) -> dict:
-    """Apply ``limits`` in place and return ``event`` (see module docstring).  Never raises."""
+def trim_event(
+    event: dict, limits: Limits = _DEFAULT_LIMITS, survey: scrub.Survey | None = None
+) -> dict:
+    """Apply ``limits`` in place and return ``event`` (see module docstring).  Never raises.
+    ``survey``: scrub.scrub_and_survey's for this event, just before."""
     if type(event) is not dict:
         return event
     event.pop("_trimmed", None)
     marks: list[str] = []
-    bound = _trim_pass(event, limits, marks)
+    bound = _trim_pass(event, limits, marks, survey)
 
     def fits() -> bool:
         if marks:

@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.processing.scrub import FILTERED, is_sensitive_key, scrub_event, scrub_string
+from events.processing.scrub import (
+    FILTERED,
+    is_sensitive_key,
+    scrub_and_survey,
+    scrub_event,
+    scrub_string,
+)
 from tests.support.payloads import FIXTURES
 
 pytestmark = pytest.mark.one_pass
@@ -404,3 +410,71 @@ def test_millisecond_timestamps_are_not_taken_for_cards():
     # 1795773185065 passes Luhn, but no card number starts with 1
     assert scrub_string("at 1795773185065 ms") == "at 1795773185065 ms"
     assert scrub_string("at 4795773185062 ms") == "at [Filtered] ms"  # the same shape from a 4 does
+
+
+# --- the survey for trim ----------------------------------------------------------------------
+
+
+def _strings_and_keys(value) -> tuple[int, int]:
+    """(chars of every string and key, containers plus their entries), by a plain walk."""
+    if type(value) is str:
+        return len(value), 0
+    if type(value) is dict:
+        parts = [_strings_and_keys(v) for v in value.values()]
+        return sum(map(len, value)) + sum(c for c, _ in parts), 1 + len(value) + sum(
+            e for _, e in parts
+        )
+    if type(value) is list:
+        parts = [_strings_and_keys(v) for v in value]
+        return sum(c for c, _ in parts), 1 + len(value) + sum(e for _, e in parts)
+    return 0, 0
+
+
+def test_survey_describes_what_scrubbing_walked():
+    event = {
+        "extra": {"a": {"b": {"c": "deep"}}, "n": 1},
+        "contexts": {"os": {"name": "Linux", "version": "6.1"}},
+        "breadcrumbs": {"values": [{"message": "hi", "data": {"k": ["x", "yy"]}}]},
+        "exception": {"values": [{"type": "E", "value": "v", "stacktrace": {"frames": [
+            {"function": "f", "vars": {"x": "1", "items": ["a", "b", "c"]}},
+        ]}}]},
+        "modules": {"django": "5.2"},  # not scrubbed: not surveyed
+    }  # fmt: skip
+    survey = scrub_and_survey(event)
+    assert survey is not None
+    vars_ = event["exception"]["values"][0]["stacktrace"]["frames"][0]["vars"]
+    levels = {id(v): n for v, n in survey.subtrees.values()}
+    assert levels == {
+        id(event["extra"]): 3, id(event["contexts"]): 2, id(event["breadcrumbs"]): 5,
+        id(vars_): 2,
+    }  # fmt: skip
+    walked = [event["extra"], event["contexts"], event["breadcrumbs"], vars_]
+    chars = sum(_strings_and_keys(v)[0] for v in walked) + len("v")  # the exception's value
+    assert survey.chars == chars
+    assert survey.entries == sum(_strings_and_keys(v)[1] for v in walked)
+    assert (survey.largest_dict, survey.largest_list) == (2, 3)
+    assert survey.longest_text >= len("Linux")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"k" * 101: "a key longer than the survey vouches for"},
+        {"nested": {5: "a key that is not a string"}},
+        {"note": f"paid with {VISA}"},  # the scan changes a string
+        {"dsn": "postgres://bob:s3cret@db.invalid/x"},
+        {"password" + "x" * 200: "a long key, filtered but still long"},
+    ],
+)
+def test_no_survey_when_a_key_is_odd_or_a_string_changed(extra):
+    event = {"extra": extra, "contexts": {"os": {"name": "Linux"}}}
+    assert scrub_and_survey(event) is None
+
+
+def test_scrub_and_survey_scrubs_as_scrub_event():
+    with open(FIXTURES / "sentry_python_envelope.json") as f:
+        event = json.load(f)["event"]
+    event["extra"] = {"api_key": "abc", "url": "https://u:pw@example.invalid/", "card": VISA}
+    expected = scrub_event(copy.deepcopy(event))
+    scrub_and_survey(event)
+    assert event == expected

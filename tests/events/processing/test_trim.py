@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from events.processing.scrub import Survey, scrub_and_survey, scrub_event
 from events.processing.trim import ELLIPSIS, Limits, bounded_dump, trim_event
 from tests.support.payloads import FIXTURES
 
@@ -348,3 +349,76 @@ def test_non_json_leaves_become_strings():
     assert event["extra"]["t"] == [1, 2]
     assert event["extra"]["big"] == "<int>"
     assert event["3"] == "int key"
+
+
+# --- with scrubbing's survey --------------------------------------------------------------------
+
+JSON_SCALARS = (
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
+)  # fmt: skip
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(KEYS, children, max_size=6),
+    max_leaves=60,
+)
+FRAMES = st.lists(
+    st.fixed_dictionaries({"function": st.text(max_size=5)}, optional={"vars": JSON_VALUES}),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(KEYS, JSON_VALUES, max_size=8),
+    FRAMES,
+    st.sampled_from([Limits(), SMALL, Limits(max_depth=1), Limits(max_vars=2, max_list=2)]),
+)
+def test_a_survey_changes_nothing_in_what_trim_keeps(event, frames, limits):
+    event["exception"] = {"values": [{"type": "E", "stacktrace": {"frames": frames}}]}
+    plain = trim_event(scrub_event(copy.deepcopy(event)), limits)
+    survey = scrub_and_survey(event)
+    assert trim_event(event, limits, survey=survey) == plain
+
+
+def test_the_fixture_is_surveyed_and_trimmed_alike():
+    event = load_fixture()
+    expected = trim_event(scrub_event(copy.deepcopy(event)))
+    survey = scrub_and_survey(event)
+    frames = event["exception"]["values"][0]["stacktrace"]["frames"]
+    assert {id(f["vars"]) for f in frames if "vars" in f} <= survey.subtrees.keys()
+    assert trim_event(event, survey=survey) == expected
+
+
+def test_trim_does_not_walk_what_the_survey_vouches_for():
+    # A survey that lies: trim takes its word, so the long string stays (what it saves).
+    event = {"extra": {"s": "x" * 10_000}}
+    survey = Survey(
+        subtrees={id(event["extra"]): (event["extra"], 1)},
+        longest_text=1, largest_dict=1, largest_list=0, chars=10_001, entries=2,
+    )  # fmt: skip
+    trim_event(event, survey=survey)
+    assert len(event["extra"]["s"]) == 10_000
+    trim_event(event)
+    assert len(event["extra"]["s"]) == 8192
+
+
+def test_a_surveyed_subtree_deeper_than_its_room_is_walked():
+    deep = leaf = {}
+    for _ in range(12):
+        leaf["d"] = {}
+        leaf = leaf["d"]
+    event = {"exception": {"values": [exception(1)]}}
+    event["exception"]["values"][0]["stacktrace"]["frames"][0]["vars"] = deep
+    expected = trim_event(scrub_event(copy.deepcopy(event)))
+    survey = scrub_and_survey(event)
+    assert survey.subtrees[id(deep)][1] == 13
+    assert trim_event(event, survey=survey) == expected
+    assert expected["_trimmed"] == ["exception.values.0.stacktrace.frames.0.vars" + ".d" * 9]
+
+
+def test_a_survey_over_the_limits_is_not_used():
+    event = {"extra": {"s": "x" * 100}}
+    survey = scrub_and_survey(event)
+    trim_event(event, Limits(max_string=50), survey=survey)
+    assert event["extra"]["s"] == "x" * 49 + ELLIPSIS
