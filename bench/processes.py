@@ -217,11 +217,12 @@ class Sampler:
     def __init__(self, stack: Stack, project_id: int):
         from django.db import connection
 
-        from events.models import Event
+        from events.models import Event, Issue
         from events.queue import get_queue
 
         self.stack, self.connection = stack, connection
         self.events = Event.objects.filter(project_id=project_id)
+        self.issues = Issue.objects.filter(project_id=project_id)
         self.queue = get_queue()
         self.samples: list[dict] = []
         self.peak_rss: Counter = Counter()
@@ -263,11 +264,25 @@ class Sampler:
             return "orchestrator"
         return None
 
-    def sample(self, light: bool = False, memory: bool = True, backlog: bool = True) -> dict:
+    def stored(self, exact: bool = False) -> int:
+        """Events stored in the bench project: the issues' counters (store.py keeps them in
+        the batch's transaction), or with `exact` the rows. Counting the rows reads every
+        stored event (~20 ms at 45,000 on PostgreSQL), which four polls a second made ~4 %
+        of a core of the CPU measured during a run; the counters are 50 rows."""
+        if exact:
+            return self.events.count()
+        from django.db.models import Sum
+
+        return self.issues.aggregate(n=Sum("stored_count"))["n"] or 0
+
+    def sample(
+        self, light: bool = False, memory: bool = True, backlog: bool = True, exact: bool = False
+    ) -> dict:
         """light: no /proc. backlog=False skips the queue: the SQLite queue counts its rows
-        with a full scan of the payloads (~30 ms at 15,000), too dear for every sample."""
+        with a full scan of the payloads (~30 ms at 15,000), too dear for every sample.
+        exact: the stored events counted row by row (see stored)."""
         t = time.time()
-        sample = {"t": t, "stored": self.events.count()}
+        sample = {"t": t, "stored": self.stored(exact)}
         sample["backlog"] = self.queue.backlog() if backlog else None
         if not light:
             sample.update(self._cpu_and_memory(memory))

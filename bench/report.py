@@ -84,7 +84,12 @@ def build_report(
         "status": load["status"],
         "load_errors": load["errors"],
         "loadgen": load,
-        "issue_problems": check_issues(issues, load["accepted_by_group"]),
+        "issue_problems": check_issues(issues, load["accepted_by_group"])
+        + (
+            [f"the issues count {final['counted']} stored events, the table holds {stored}"]
+            if final.get("counted", stored) != stored
+            else []
+        ),
         "background_cpu_cores": round(background, 2),
         "processes_at_rest": getattr(sampler, "rest", []),
         "other_cpu_cores_during": round(cpu["other"] / e2e_seconds, 2) if e2e_seconds > 0 else None,
