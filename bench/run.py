@@ -144,8 +144,9 @@ def measure(stack: Stack, dsn: str, args) -> dict:
     profilers = start_profilers(stack) if args.profile else []
 
     # Load phase: sample every 0.5 s (memory and the backlog every second) until the
-    # generator is done. CPU counters add up whatever the rate; each look at /proc costs
-    # the orchestrator ~5 ms, CPU the stack would otherwise have had.
+    # generator is done. CPU counters add up whatever the rate; a look at /proc costs the
+    # orchestrator ~1 ms and the PSS of the app's processes ~15, CPU the stack would
+    # otherwise have had.
     while loadgen.popen.poll() is None:
         n = len(sampler.samples)
         sampler.sample(memory=n % 2 == 0, backlog=n % 2 == 0)
